@@ -1,0 +1,49 @@
+import type { CollectionIssue, InputReport } from "../collect/types.js";
+import type { CheckCategory, CheckResult, Verdict } from "../checks/types.js";
+
+/** Version tag of the JSON run result; bump on any incompatible change. */
+export const RUN_RESULT_FORMAT = "meshproof.dev/run-result/v1";
+
+export interface StateBanner {
+  /** Current mesh-wide mTLS mode from the plan, or the effective mode seen when there is no plan. */
+  mtlsMode: string;
+  phase?: string;
+  appServicesMeshed: number;
+  canariesMeshed: number;
+  /** Observed outages: failing probes, meshed workloads not ready, failures caused by the rollout. */
+  outages: number;
+  outageSubjects: string[];
+  /** The plan's next phases, in order: what is paused. */
+  pausedBefore: string[];
+  /** What the next step waits on (gate findings), when gates ran. */
+  nextStepWaitsOn?: string[];
+}
+
+export interface SummaryGroups {
+  working: string[];
+  flagged: string[];
+  preExisting: string[];
+  notYetDone: string[];
+}
+
+export interface RunResult {
+  format: typeof RUN_RESULT_FORMAT;
+  tool: { name: "meshproof"; version: string };
+  generatedAt: string;
+  cluster: {
+    name?: string;
+    source: string;
+    sourceType: "files" | "snapshot" | "live";
+    capturedAt?: string;
+    capturedAtSource?: string;
+    kubernetesVersion?: string;
+  };
+  plan?: { name: string; file: string };
+  banner: StateBanner;
+  summary: SummaryGroups;
+  counts: Record<Verdict, number>;
+  categories: CheckCategory[];
+  checks: CheckResult[];
+  input: InputReport;
+  collectionIssues: CollectionIssue[];
+}
