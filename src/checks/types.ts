@@ -89,6 +89,8 @@ export interface CheckContext {
   model: ClusterModel;
   /** Absent when the user gave no plan; checks that need intentions return a skip. */
   plan?: RolloutPlan;
+  /** Results of the checks that ran before this one, by id: phase gates read them instead of re-deriving verdicts. */
+  results?: ReadonlyMap<string, CheckResult>;
 }
 
 export interface CheckDefinition {

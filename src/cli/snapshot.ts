@@ -1,0 +1,18 @@
+import { ExitCode, UserError } from "../errors.js";
+import { type SourceOptions, collectState, loadPlanOption } from "./source.js";
+
+/** Runs `meshproof snapshot`: collects from a live cluster and writes the gzipped snapshot. */
+export async function snapshotCommand(options: SourceOptions & { output: string }): Promise<number> {
+  if (options.snapshot) {
+    throw new UserError("meshproof snapshot reads a live cluster: use --context, --kubeconfig or --in-cluster instead of --snapshot.");
+  }
+  const plan = await loadPlanOption(options);
+  const state = await collectState(options, plan);
+  const { writeSnapshot } = await import("../collect/snapshot-writer.js");
+  await writeSnapshot(state, options.output);
+  const issues = state.collectionIssues.length;
+  process.stderr.write(
+    `Snapshot written to ${options.output}: ${state.objects.length} objects, ${state.evidence.length} live evidence items${issues ? `, ${issues} collection issues` : ""}.\n`,
+  );
+  return ExitCode.ok;
+}

@@ -1,0 +1,44 @@
+import { writeFile } from "node:fs/promises";
+import type { Verdict } from "../checks/types.js";
+import { ExitCode } from "../errors.js";
+import type { RunResult } from "../run/result.js";
+import { runVerification } from "../run/run.js";
+import { type SourceOptions, collectState, loadPlanOption } from "./source.js";
+
+export interface VerifyOptions extends SourceOptions {
+  format: "text" | "short" | "json" | "markdown" | "junit";
+  html?: string;
+  output?: string;
+  failOn: "fail" | "warn";
+  waivers?: string;
+  baseline?: string;
+  prometheus?: string;
+  prometheusWindow: string;
+  verbose?: true;
+  color: boolean;
+}
+
+/** Runs `meshproof verify` and returns the exit code. */
+export async function verifyCommand(options: VerifyOptions): Promise<number> {
+  const plan = await loadPlanOption(options);
+  const state = await collectState(options, plan);
+  const { result } = runVerification({ state, plan, planFile: options.plan });
+
+  const { renderReport } = await import("../render/index.js");
+  const color = options.color && options.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const report = await renderReport(result, options.format, { color, verbose: options.verbose === true });
+  if (options.output) await writeFile(options.output, report);
+  else process.stdout.write(report.endsWith("\n") ? report : `${report}\n`);
+
+  if (options.html) {
+    await writeFile(options.html, await renderReport(result, "html", {}));
+    process.stderr.write(`HTML report written to ${options.html}\n`);
+  }
+  return exitCodeOf(result, options.failOn);
+}
+
+/** 1 when any check has a verdict at or above `failOn` (fail, or warn and fail), else 0. */
+export function exitCodeOf(result: RunResult, failOn: "fail" | "warn"): number {
+  const failing: Verdict[] = failOn === "warn" ? ["fail", "warn"] : ["fail"];
+  return result.checks.some((check) => failing.includes(check.verdict)) ? ExitCode.checkFailed : ExitCode.ok;
+}

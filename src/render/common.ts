@@ -1,0 +1,123 @@
+import { CATEGORY_TITLES, type CheckCategory, type CheckResult, type Verdict } from "../checks/types.js";
+import type { RunResult, StateBanner, SummaryGroups } from "../run/result.js";
+
+/** Verdicts a reader has to look at: everything except pass and skip. */
+export const ATTENTION_VERDICTS: ReadonlySet<Verdict> = new Set(["warn", "fail", "info", "unknown"]);
+
+/** Verdicts that count as not passing in the short report and the exit status: info and skip need no action. */
+export const PROBLEM_VERDICTS: ReadonlySet<Verdict> = new Set(["warn", "fail", "unknown"]);
+
+export const VERDICT_SYMBOLS: Record<Verdict, string> = {
+  pass: "✔",
+  warn: "⚠",
+  fail: "✖",
+  info: "ℹ",
+  unknown: "?",
+  skip: "⏭",
+};
+
+export const ASCII_VERDICT_SYMBOLS: Record<Verdict, string> = {
+  pass: "[ok]",
+  warn: "[warn]",
+  fail: "[FAIL]",
+  info: "[info]",
+  unknown: "[unknown]",
+  skip: "[skip]",
+};
+
+/** The verdicts in the order reports list their counts. */
+export const VERDICTS: readonly Verdict[] = ["pass", "warn", "fail", "info", "unknown", "skip"];
+
+/** The four closing groups of every report, in the acceptance report's order. */
+export const SUMMARY_GROUPS: ReadonlyArray<{ key: keyof SummaryGroups; title: string }> = [
+  { key: "working", title: "Working" },
+  { key: "flagged", title: "Flagged" },
+  { key: "preExisting", title: "Pre-existing, not caused by the rollout" },
+  { key: "notYetDone", title: "Not yet done (next phases)" },
+];
+
+export interface CategoryGroup {
+  category: CheckCategory;
+  title: string;
+  checks: CheckResult[];
+}
+
+/**
+ * Groups the checks by category in `result.categories` order. A category that has checks but is
+ * missing from that list comes last, so no check is ever dropped from a report.
+ */
+export function groupChecksByCategory(result: RunResult): CategoryGroup[] {
+  const order = [...result.categories];
+  for (const item of result.checks) if (!order.includes(item.category)) order.push(item.category);
+
+  return order
+    .map((category) => ({
+      category,
+      title: CATEGORY_TITLES[category] ?? category,
+      checks: result.checks.filter((item) => item.category === category),
+    }))
+    .filter((group) => group.checks.length > 0);
+}
+
+function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/**
+ * Formats the state banner as one line, e.g.
+ * `STATE: mTLS PERMISSIVE · 9 app services meshed + 1 canary · 0 outages · PAUSED before a / b`.
+ * The ASCII form replaces the middle dot with `|`.
+ */
+export function formatBannerLine(banner: StateBanner, options: { ascii?: boolean } = {}): string {
+  const meshed = [plural(banner.appServicesMeshed, "app service"), "meshed"].join(" ");
+  const canaries = banner.canariesMeshed > 0 ? ` + ${plural(banner.canariesMeshed, "canary", "canaries")}` : "";
+  const parts = [`mTLS ${banner.mtlsMode}`, `${meshed}${canaries}`, plural(banner.outages, "outage")];
+  if (banner.pausedBefore.length > 0) parts.push(`PAUSED before ${banner.pausedBefore.join(" / ")}`);
+  return `STATE: ${parts.join(options.ascii ? " | " : " · ")}`;
+}
+
+/** Header facts about where the data came from, each a short phrase. */
+export function describeSource(result: RunResult): string[] {
+  const { cluster, plan } = result;
+  const facts = [`cluster ${cluster.name ?? "(unnamed)"}`, `${cluster.sourceType} ${cluster.source}`];
+  if (cluster.capturedAt) {
+    const how = cluster.capturedAtSource ? ` (from ${cluster.capturedAtSource})` : "";
+    facts.push(`captured ${cluster.capturedAt}${how}`);
+  } else {
+    facts.push("capture time unknown");
+  }
+  facts.push(`Kubernetes ${cluster.kubernetesVersion ?? "version unknown"}`);
+  facts.push(plan ? `plan ${plan.name} (${plan.file})` : "no plan");
+  if (result.banner.phase) facts.push(`phase ${result.banner.phase}`);
+  return facts;
+}
+
+/** Formats the check counts, e.g. `16 checks: 7 pass, 3 warn, 2 fail, 2 info, 1 unknown, 1 skip`. */
+export function formatCounts(result: RunResult): string {
+  const total = result.checks.length;
+  const parts = VERDICTS.map((verdict) => `${result.counts[verdict] ?? 0} ${verdict}`);
+  return `${plural(total, "check")}: ${parts.join(", ")}`;
+}
+
+/** Splits evidence output into at most `maxLines` lines, and returns how many were left out. */
+export function truncateLines(output: string, maxLines: number): { lines: string[]; omitted: number } {
+  const lines = output.replace(/\r\n/g, "\n").replace(/\n$/, "").split("\n");
+  if (lines.length <= maxLines) return { lines, omitted: 0 };
+  return { lines: lines.slice(0, maxLines), omitted: lines.length - maxLines };
+}
+
+/**
+ * Replaces control characters, other than tab and newline, with `\xNN` or `\u{NNNN}` escapes. Cluster
+ * strings reach the terminal through these reports, and an ESC sequence or a bidirectional override
+ * in an annotation must not recolour the screen or reorder what the reader sees.
+ */
+export function escapeControlCharacters(value: string): string {
+  return value.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (character) => {
+      const code = character.charCodeAt(0);
+      return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+    },
+  );
+}

@@ -1,0 +1,158 @@
+import type { CheckResult, Evidence, Finding, Verdict } from "../../checks/types.js";
+import { worstVerdict } from "../../checks/types.js";
+import type { RunResult } from "../../run/result.js";
+import {
+  ATTENTION_VERDICTS,
+  type CategoryGroup,
+  describeSource,
+  formatBannerLine,
+  SUMMARY_GROUPS,
+  truncateLines,
+  VERDICTS,
+} from "../common.js";
+import { html, type SafeHtml } from "./escape.js";
+import { checkAnchor, verdictClass, verdictLabel } from "./flow.js";
+
+function badge(verdict: Verdict | undefined): SafeHtml {
+  return html`<span class="badge ${verdictClass(verdict)}">${verdictLabel(verdict)}</span>`;
+}
+
+function list(items: readonly string[]): SafeHtml {
+  return html`<ul>${items.map((item) => html`<li>${item}</li>`)}</ul>`;
+}
+
+/** The header: where the data came from, the state line, counts, and what the next step waits on. */
+export function renderBanner(result: RunResult): SafeHtml {
+  const { banner } = result;
+  const overall = worstVerdict(result.checks.map((item) => item.verdict));
+  const tiles: Array<[string, string | number]> = [
+    ["mTLS", banner.mtlsMode],
+    ["Phase", banner.phase ?? "none"],
+    ["App services meshed", banner.appServicesMeshed],
+    ["Canaries meshed", banner.canariesMeshed],
+    ["Outages", banner.outages],
+    ["Paused before", banner.pausedBefore.join(" / ") || "nothing"],
+  ];
+  const counts = VERDICTS.filter((verdict) => (result.counts[verdict] ?? 0) > 0).map(
+    (verdict) => html`<li class="badge ${verdictClass(verdict)}">${result.counts[verdict]} ${verdict}</li>`,
+  );
+
+  return html`<header>
+<h1>meshproof report: ${result.cluster.name ?? result.cluster.source}</h1>
+<p class="source">${describeSource(result).join(" · ")}</p>
+<section class="banner ${verdictClass(overall)}" aria-label="State">
+<p class="state">${formatBannerLine(banner)}</p>
+<dl class="tiles">${tiles.map(([label, value]) => html`<div class="tile"><dt>${label}</dt><dd>${value}</dd></div>`)}</dl>
+<ul class="counts" aria-label="Checks by verdict">${counts}</ul>
+${banner.outageSubjects.length > 0 ? html`<h2>Outages</h2>${list(banner.outageSubjects)}` : ""}
+${banner.nextStepWaitsOn && banner.nextStepWaitsOn.length > 0 ? html`<h2>Next step waits on</h2>${list(banner.nextStepWaitsOn)}` : ""}
+</section>
+</header>`;
+}
+
+function renderFindingRow(finding: Finding): SafeHtml {
+  const trust = [
+    finding.basis && finding.basis.length > 0 ? `basis: ${finding.basis.join(", ")}` : "",
+    finding.strength ? `strength: ${finding.strength}` : "",
+  ].filter(Boolean);
+  return html`<tr class="${verdictClass(finding.verdict)}">
+<td data-label="Verdict">${badge(finding.verdict)}</td>
+<td data-label="Subject" class="finding-subject">${finding.subject}</td>
+<td data-label="Message">${finding.message}${trust.length > 0 ? html`<div class="trust">${trust.join("; ")}</div>` : ""}</td>
+<td data-label="Hint">${finding.hint ?? ""}</td>
+</tr>`;
+}
+
+function renderFindings(item: CheckResult): SafeHtml {
+  if (item.findings.length === 0) return html``;
+  const table = html`<table class="findings">
+<thead><tr><th scope="col">Verdict</th><th scope="col">Subject</th><th scope="col">Message</th><th scope="col">Hint</th></tr></thead>
+<tbody>${item.findings.map(renderFindingRow)}</tbody>
+</table>`;
+  // A passing check's findings only list what was proven, so they start collapsed.
+  if (ATTENTION_VERDICTS.has(item.verdict)) return table;
+  return html`<details><summary>${item.findings.length} ${item.findings.length === 1 ? "finding" : "findings"}</summary>${table}</details>`;
+}
+
+function renderEvidence(evidence: Evidence, maxLines: number): SafeHtml {
+  const output = truncateLines(evidence.output, maxLines);
+  const total = output.lines.length + output.omitted;
+  const note = output.omitted > 0 ? `\n… ${output.omitted} more lines not shown; the JSON report has the full output` : "";
+  return html`<div class="evidence-item">
+<pre><code>$ ${evidence.command}</code></pre>
+<details class="output"><summary>Captured output (${total} ${total === 1 ? "line" : "lines"}, ${evidence.source})</summary>
+<pre><code>${output.lines.join("\n")}${note}</code></pre>
+</details>
+</div>`;
+}
+
+function renderCheck(item: CheckResult, evidenceLines: number): SafeHtml {
+  return html`<article class="check ${verdictClass(item.verdict)}" id="${checkAnchor(item.id)}">
+<div class="check-head">${badge(item.verdict)} <code class="check-id">${item.id}</code> <h3>${item.title}</h3></div>
+<p class="summary">${item.summary}</p>
+${item.proves ? html`<p><strong>Proves:</strong> ${item.proves}</p>` : ""}
+${item.reads.length > 0 ? html`<p class="muted"><strong>Reads:</strong> ${item.reads.join(", ")}</p>` : ""}
+${renderFindings(item)}
+${item.remediation ? html`<p class="remediation"><strong>Remediation:</strong> ${item.remediation}</p>` : ""}
+${
+  item.evidence.length > 0
+    ? html`<div class="evidence"><h4>Evidence</h4>${item.evidence.map((evidence) => renderEvidence(evidence, evidenceLines))}</div>`
+    : ""
+}
+</article>`;
+}
+
+export function renderCategory(group: CategoryGroup, evidenceLines: number): SafeHtml {
+  return html`<section class="category" id="category-${group.category}" aria-labelledby="category-${group.category}-heading">
+<h2 id="category-${group.category}-heading">${group.title}</h2>
+${group.checks.map((item) => renderCheck(item, evidenceLines))}
+</section>`;
+}
+
+/** Links to each category with its worst verdict. */
+export function renderContents(groups: CategoryGroup[]): SafeHtml {
+  const items = groups.map((group) => {
+    const verdict = worstVerdict(group.checks.map((item) => item.verdict));
+    return html`<li><a href="#category-${group.category}">${group.title}</a> ${badge(verdict)}</li>`;
+  });
+  return html`<nav aria-label="Categories"><ul class="toc">${items}</ul></nav>`;
+}
+
+export function renderSummaryGroups(result: RunResult): SafeHtml {
+  const colours: Verdict[] = ["pass", "warn", "info", "skip"];
+  const cards = SUMMARY_GROUPS.map((group, index) => {
+    const items = result.summary[group.key];
+    return html`<div class="group ${verdictClass(colours[index])}">
+<h3>${group.title}</h3>
+${items.length > 0 ? list(items) : html`<p class="muted">None.</p>`}
+</div>`;
+  });
+  return html`<section aria-labelledby="summary-heading"><h2 id="summary-heading">Summary</h2><div class="groups">${cards}</div></section>`;
+}
+
+/** What could not be read, skipped input documents and reader warnings; nothing when all is clean. */
+export function renderInput(result: RunResult): SafeHtml {
+  const { input, collectionIssues } = result;
+  const rows = [
+    ...collectionIssues.map((issue) => {
+      const where = issue.namespace ? ` in ${issue.namespace}` : "";
+      const permission = issue.permission ? ` (missing permission: ${issue.permission})` : "";
+      return html`<li>${badge("unknown")} <code>${issue.resource}</code>${where}: ${issue.reason}: ${issue.message}${permission}</li>`;
+    }),
+    ...input.skippedDocuments.map((skipped) => {
+      const where = skipped.line === undefined ? skipped.file : `${skipped.file}:${skipped.line}`;
+      return html`<li>Skipped <code>${where}</code>: ${skipped.reason}</li>`;
+    }),
+    ...input.duplicates.map(
+      (duplicate) => html`<li>Duplicate ${duplicate.subject}: kept ${duplicate.keptFile}, ignored ${duplicate.firstFile}</li>`,
+    ),
+    ...input.warnings.map((warning) => html`<li>${warning}</li>`),
+  ];
+  const kinds = Object.entries(input.objectsByKind)
+    .map(([kind, count]) => `${count} ${kind}`)
+    .join(", ");
+  return html`<section aria-labelledby="input-heading"><h2 id="input-heading">Input and collection</h2>
+<p class="muted">Read ${input.files.length} ${input.files.length === 1 ? "file" : "files"}: ${kinds || "no objects"}. ${input.secretsDropped} Secrets dropped without reading.</p>
+${rows.length > 0 ? html`<ul>${rows}</ul>` : ""}
+</section>`;
+}

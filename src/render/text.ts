@@ -1,0 +1,211 @@
+import pc from "picocolors";
+import type { CheckResult, Evidence, Finding, Verdict } from "../checks/types.js";
+import type { RunResult } from "../run/result.js";
+import {
+  ASCII_VERDICT_SYMBOLS,
+  ATTENTION_VERDICTS,
+  describeSource,
+  escapeControlCharacters,
+  formatBannerLine,
+  formatCounts,
+  groupChecksByCategory,
+  SUMMARY_GROUPS,
+  truncateLines,
+  VERDICT_SYMBOLS,
+} from "./common.js";
+
+export interface TextRenderOptions {
+  /**
+   * Colour the output with ANSI codes. The CLI sets it from isTTY and NO_COLOR.
+   * @default false
+   */
+  color?: boolean;
+  /**
+   * Use ASCII verdict tags (`[ok]`, `[FAIL]`) and separators instead of Unicode symbols.
+   * @default false
+   */
+  ascii?: boolean;
+  /**
+   * Print what each check proves, passing findings and evidence (command and output).
+   * @default false
+   */
+  verbose?: boolean;
+  /**
+   * Maximum lines of output printed per evidence item in verbose mode.
+   * @default 20
+   */
+  evidenceLines?: number;
+}
+
+/** The formatting a text report needs, resolved once from the options. */
+export interface TextStyle {
+  colors: ReturnType<typeof pc.createColors>;
+  symbols: Record<Verdict, string>;
+  separator: string;
+  ellipsis: string;
+}
+
+export function textStyle(options: TextRenderOptions): TextStyle {
+  return {
+    colors: pc.createColors(options.color === true),
+    symbols: options.ascii ? ASCII_VERDICT_SYMBOLS : VERDICT_SYMBOLS,
+    separator: options.ascii ? " - " : " — ",
+    ellipsis: options.ascii ? "..." : "…",
+  };
+}
+
+/** Makes a cluster string safe to print and indents its continuation lines with `indent`. */
+export function clean(value: string, indent = ""): string {
+  return escapeControlCharacters(value.replace(/\r\n/g, "\n")).replace(/\n/g, `\n${indent}`);
+}
+
+export function colorVerdict(style: TextStyle, verdict: Verdict, text: string): string {
+  const { colors } = style;
+  const paint: Record<Verdict, (value: string) => string> = {
+    pass: colors.green,
+    warn: colors.yellow,
+    fail: colors.red,
+    info: colors.blue,
+    unknown: colors.magenta,
+    skip: colors.gray,
+  };
+  return paint[verdict](text);
+}
+
+/** Formats a check as one line: symbol, id, title and summary. */
+export function formatCheckLine(style: TextStyle, item: CheckResult): string {
+  const symbol = colorVerdict(style, item.verdict, style.symbols[item.verdict]);
+  const title = `${style.colors.bold(clean(item.id))} ${clean(item.title)}`;
+  return `${symbol} ${title}${style.separator}${clean(item.summary, "    ")}`;
+}
+
+/** Formats one finding as indented lines: symbol, subject and message, then basis, strength and hint. */
+export function formatFinding(style: TextStyle, finding: Finding, indent: string): string[] {
+  const symbol = colorVerdict(style, finding.verdict, style.symbols[finding.verdict]);
+  const detailIndent = `${indent}  `;
+  const lines = [
+    `${indent}${symbol} ${style.colors.bold(clean(finding.subject))}: ${clean(finding.message, detailIndent)}`,
+  ];
+
+  const trust: string[] = [];
+  if (finding.basis && finding.basis.length > 0) trust.push(`basis: ${finding.basis.map((b) => clean(b)).join(", ")}`);
+  if (finding.strength) trust.push(`strength: ${finding.strength}`);
+  if (trust.length > 0) lines.push(style.colors.dim(`${detailIndent}${trust.join("; ")}`));
+  if (finding.hint) lines.push(`${detailIndent}hint: ${clean(finding.hint, `${detailIndent}  `)}`);
+  return lines;
+}
+
+function formatEvidence(style: TextStyle, evidence: Evidence, indent: string, maxLines: number): string[] {
+  const prompt = style.colors.dim(`${indent}$ `);
+  const lines = [`${prompt}${clean(evidence.command, `${indent}  `)}${style.colors.dim(` (${evidence.source})`)}`];
+  const output = truncateLines(evidence.output, maxLines);
+  for (const line of output.lines) lines.push(`${indent}  ${clean(line)}`);
+  if (output.omitted > 0) {
+    const note = `${style.ellipsis} ${output.omitted} more lines not shown; the JSON report has the full output`;
+    lines.push(style.colors.dim(`${indent}  ${note}`));
+  }
+  return lines;
+}
+
+function formatCheck(style: TextStyle, item: CheckResult, options: TextRenderOptions): string[] {
+  const lines = [`  ${formatCheckLine(style, item)}`];
+  const verbose = options.verbose === true;
+  const indent = "      ";
+
+  if (verbose && item.proves) lines.push(style.colors.dim(`${indent}proves: ${clean(item.proves)}`));
+
+  if (verbose || ATTENTION_VERDICTS.has(item.verdict)) {
+    const shown = verbose ? item.findings : item.findings.filter((finding) => finding.verdict !== "pass");
+    for (const finding of shown) lines.push(...formatFinding(style, finding, indent));
+    const hidden = item.findings.length - shown.length;
+    if (hidden > 0) {
+      lines.push(style.colors.dim(`${indent}(${hidden} more ${hidden === 1 ? "subject passes" : "subjects pass"})`));
+    }
+    if (item.remediation) lines.push(`${indent}remediation: ${clean(item.remediation, `${indent}  `)}`);
+  }
+
+  if (verbose) {
+    for (const evidence of item.evidence) lines.push(...formatEvidence(style, evidence, indent, options.evidenceLines ?? 20));
+  }
+  return lines;
+}
+
+/** Formats the banner line, then the outage subjects and what the next step waits on. */
+export function formatBanner(style: TextStyle, result: RunResult, ascii: boolean): string[] {
+  const { banner } = result;
+  const lines = [style.colors.bold(clean(formatBannerLine(banner, { ascii })))];
+  if (banner.outageSubjects.length > 0) {
+    lines.push("  Outages:");
+    for (const subject of banner.outageSubjects) lines.push(`    ${style.colors.red(clean(subject, "      "))}`);
+  }
+  if (banner.nextStepWaitsOn && banner.nextStepWaitsOn.length > 0) {
+    lines.push("  Next step waits on:");
+    for (const item of banner.nextStepWaitsOn) lines.push(`    ${clean(item, "      ")}`);
+  }
+  return lines;
+}
+
+function formatInput(style: TextStyle, result: RunResult, verbose: boolean): string[] {
+  const { input, collectionIssues } = result;
+  const lines: string[] = [];
+
+  for (const issue of collectionIssues) {
+    const where = issue.namespace ? ` in ${issue.namespace}` : "";
+    const permission = issue.permission ? ` (missing permission: ${issue.permission})` : "";
+    const symbol = colorVerdict(style, "unknown", style.symbols.unknown);
+    lines.push(`  ${symbol} ${clean(issue.resource)}${where}: ${issue.reason}${style.separator}${clean(issue.message)}${permission}`);
+  }
+  for (const skipped of input.skippedDocuments) {
+    const where = skipped.line === undefined ? skipped.file : `${skipped.file}:${skipped.line}`;
+    lines.push(`  skipped ${clean(where)}: ${clean(skipped.reason)}`);
+  }
+  for (const duplicate of input.duplicates) {
+    lines.push(`  duplicate ${clean(duplicate.subject)}: kept ${clean(duplicate.keptFile)}, ignored ${clean(duplicate.firstFile)}`);
+  }
+  for (const warning of input.warnings) lines.push(`  warning: ${clean(warning, "    ")}`);
+
+  if (verbose) {
+    const kinds = Object.entries(input.objectsByKind).map(([kind, count]) => `${count} ${clean(kind)}`);
+    lines.push(`  read ${input.files.length} files: ${kinds.join(", ") || "no objects"}`);
+    lines.push(`  Secrets dropped without reading: ${input.secretsDropped}`);
+  }
+  return lines.length > 0 ? [style.colors.bold("Input and collection"), ...lines, ""] : [];
+}
+
+/** Formats the four closing groups, each a heading followed by its items. */
+export function formatSummaryGroups(style: TextStyle, result: RunResult): string[] {
+  const groupSymbols: Verdict[] = ["pass", "warn", "info", "skip"];
+  const lines: string[] = [];
+  SUMMARY_GROUPS.forEach((group, index) => {
+    if (index > 0) lines.push("");
+    const verdict = groupSymbols[index] ?? "info";
+    lines.push(`${colorVerdict(style, verdict, style.symbols[verdict])} ${style.colors.bold(group.title)}`);
+    const items = result.summary[group.key];
+    if (items.length === 0) lines.push("  (none)");
+    for (const item of items) lines.push(`  - ${clean(item, "    ")}`);
+  });
+  return lines;
+}
+
+/** Renders the terminal report: header, banner, checks by category, input problems and the four groups. */
+export function renderText(result: RunResult, options: TextRenderOptions = {}): string {
+  const style = textStyle(options);
+  const ascii = options.ascii === true;
+  const lines = [
+    style.colors.bold(`meshproof ${clean(result.tool.version)} report`),
+    clean(describeSource(result).join(ascii ? " | " : " · ")),
+    "",
+    ...formatBanner(style, result, ascii),
+    "",
+  ];
+
+  for (const group of groupChecksByCategory(result)) {
+    lines.push(style.colors.bold(style.colors.underline(group.title)));
+    for (const item of group.checks) lines.push(...formatCheck(style, item, options));
+    lines.push("");
+  }
+
+  lines.push(...formatInput(style, result, options.verbose === true));
+  lines.push(...formatSummaryGroups(style, result), "", formatCounts(result));
+  return `${lines.join("\n")}\n`;
+}

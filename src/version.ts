@@ -1,0 +1,2 @@
+/** meshproof's version, kept equal to package.json by a test. */
+export const TOOL_VERSION = "0.1.0";

@@ -1,0 +1,152 @@
+import * as assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { renderText } from "../../src/render/text.js";
+import { fixtureRunResult, HOSTILE_SUBJECT } from "../fixtures/run-result.js";
+import { assertGolden } from "./golden.js";
+
+const BANNER =
+  "STATE: mTLS PERMISSIVE · 9 app services meshed + 1 canary · 0 outages · PAUSED before mesh-workers / mesh-ingress / strict";
+
+/** Returns the lines printed under the check line that starts with `marker`, up to the next check or heading. */
+function blockOf(output: string, marker: string): string[] {
+  const lines = output.split("\n");
+  const start = lines.findIndex((line) => line.startsWith(marker));
+  assert.notEqual(start, -1, `no line starts with ${JSON.stringify(marker)}`);
+  const rest = lines.slice(start + 1);
+  const end = rest.findIndex((line) => !line.startsWith("      "));
+  return end === -1 ? rest : rest.slice(0, end);
+}
+
+describe("text report", () => {
+  it("matches the golden file", () => {
+    assertGolden("text.txt", renderText(fixtureRunResult()));
+  });
+
+  it("matches the verbose golden file", () => {
+    assertGolden("text-verbose.txt", renderText(fixtureRunResult(), { verbose: true, evidenceLines: 5 }));
+  });
+
+  it("prints the banner line exactly", () => {
+    const lines = renderText(fixtureRunResult()).split("\n");
+    assert.ok(lines.includes(BANNER));
+  });
+
+  it("opens with the source facts", () => {
+    const lines = renderText(fixtureRunResult()).split("\n");
+    assert.equal(lines[0], "meshproof 0.1.0 report");
+    assert.equal(
+      lines[1],
+      "cluster lynkedup-tech · snapshot examples/snapshot · captured 2026-06-28T14:05:00.000Z (from snapshot-file) · " +
+        "Kubernetes v1.36.0 · plan sre-mesh-rollout (examples/plan.yaml) · phase mesh-apps",
+    );
+  });
+
+  it("lists a failing finding under its check", () => {
+    const block = blockOf(renderText(fixtureRunResult()), "  ✖ MP-INJ-03 No datastore carries a sidecar — ");
+    assert.ok(block[0]?.startsWith(`      ✖ ${HOSTILE_SUBJECT}: annotation note=`), block[0]);
+    assert.ok(block.includes("        basis: pod spec, sidecar.istio.io/status annotation; strength: strong"));
+    assert.ok(block.includes('        hint: Label the pod template sidecar.istio.io/inject: "false" and restart the StatefulSet.'));
+    assert.ok(block.includes("      (2 more subjects pass)"));
+    assert.ok(block.some((line) => line.startsWith("      remediation: Exclude datastores")));
+  });
+
+  it("prints info findings but not passing ones", () => {
+    const output = renderText(fixtureRunResult());
+    assert.equal(blockOf(output, "  ℹ MP-NS-02").length, 6);
+    assert.deepEqual(blockOf(output, "  ✔ MP-CP-01"), []);
+    assert.ok(!output.includes("StatefulSet sre/neo4j"));
+  });
+
+  it("writes no ANSI escape without colour", () => {
+    const output = renderText(fixtureRunResult(), { verbose: true });
+    assert.ok(!output.includes("\u001b"));
+    assert.ok(!output.includes("\u0007"));
+  });
+
+  it("escapes control characters from the cluster", () => {
+    const output = renderText(fixtureRunResult(), { verbose: true });
+    assert.ok(output.includes("set \\x1b[31mred\\x1b[0m\\x07 | redis-0"));
+    assert.ok(output.includes("CHG-1 & CHG-2 \\x00\\x1b[2J\\u{202e}evil"));
+    assert.ok(!output.includes("\u202e"));
+  });
+
+  it("colours verdicts when asked", () => {
+    const output = renderText(fixtureRunResult(), { color: true });
+    assert.ok(output.includes("\u001b[31m✖\u001b[39m"));
+    assert.ok(output.includes("\u001b[32m✔\u001b[39m"));
+  });
+
+  it("uses ASCII symbols when asked", () => {
+    const output = renderText(fixtureRunResult(), { ascii: true });
+    assert.ok(output.includes("  [FAIL] MP-INJ-03 No datastore carries a sidecar - "));
+    assert.ok(output.includes("  [unknown] MP-SP-02 "));
+    assert.ok(output.includes("  [skip] MP-ID-02 "));
+    assert.ok(output.includes("STATE: mTLS PERMISSIVE | 9 app services meshed + 1 canary | 0 outages | PAUSED before"));
+    assert.doesNotMatch(output, /[✔⚠✖ℹ⏭·]/u);
+  });
+
+  it("prints evidence with a truncation note when verbose", () => {
+    const block = blockOf(renderText(fixtureRunResult(), { verbose: true, evidenceLines: 5 }), "  ✔ MP-SP-01");
+    const command = block.indexOf("      $ kubectl get pods -A -l 'app.kubernetes.io/part-of=spire' (objects)");
+    assert.notEqual(command, -1);
+    assert.equal(block[command + 1], "        spire-server-0                 2/2   Running");
+    assert.equal(block[command + 6], "        … 8 more lines not shown; the JSON report has the full output");
+  });
+
+  it("leaves evidence out unless verbose", () => {
+    assert.ok(!renderText(fixtureRunResult()).includes("$ kubectl"));
+  });
+
+  it("lists outage subjects", () => {
+    const result = fixtureRunResult();
+    result.banner.outages = 2;
+    result.banner.outageSubjects = ["Deployment sre/mdm-kernel", "Deployment sre/mdm-ai"];
+    const lines = renderText(result).split("\n");
+    const banner = lines.findIndex((line) => line.startsWith("STATE: "));
+    assert.match(lines[banner] ?? "", / · 2 outages · /);
+    assert.deepEqual(lines.slice(banner + 1, banner + 4), [
+      "  Outages:",
+      "    Deployment sre/mdm-kernel",
+      "    Deployment sre/mdm-ai",
+    ]);
+  });
+
+  it("words counts in singular and plural", () => {
+    const result = fixtureRunResult();
+    result.banner = { ...result.banner, appServicesMeshed: 1, canariesMeshed: 0, outages: 1, pausedBefore: [] };
+    assert.ok(renderText(result).includes("STATE: mTLS PERMISSIVE · 1 app service meshed · 1 outage\n"));
+    result.banner.canariesMeshed = 2;
+    assert.ok(renderText(result).includes("1 app service meshed + 2 canaries · "));
+  });
+
+  it("orders categories as the result lists them", () => {
+    const result = fixtureRunResult();
+    result.categories = ["phase-gates", "control-plane"];
+    const headings = renderText(result)
+      .split("\n")
+      .filter((line) => /^[A-Z]/.test(line) && !line.startsWith("STATE"));
+    assert.deepEqual(headings.slice(0, 3), ["Phase gates", "Control plane", "Trust domain"]);
+  });
+
+  it("closes with the four groups and the counts", () => {
+    const result = fixtureRunResult();
+    result.summary.preExisting = [];
+    const output = renderText(result);
+    const titles = ["✔ Working", "⚠ Flagged", "ℹ Pre-existing, not caused by the rollout", "⏭ Not yet done (next phases)"];
+    const positions = titles.map((title) => output.indexOf(`\n${title}\n`));
+    assert.ok(positions.every((position) => position > 0), JSON.stringify(positions));
+    assert.deepEqual([...positions].sort((a, b) => a - b), positions);
+    assert.ok(output.includes("ℹ Pre-existing, not caused by the rollout\n  (none)\n"));
+    assert.ok(output.endsWith("\n17 checks: 8 pass, 3 warn, 2 fail, 2 info, 1 unknown, 1 skip\n"));
+  });
+
+  it("reports what could not be read", () => {
+    const output = renderText(fixtureRunResult());
+    assert.ok(
+      output.includes(
+        '  ? spire-server in spire-server: forbidden — pods "spire-server-0" is forbidden: cannot create resource "pods/exec" (missing permission: create pods/exec)',
+      ),
+    );
+    assert.ok(output.includes("  skipped examples/snapshot/extra.yaml:12: not a Kubernetes object: kind missing"));
+  });
+});
