@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from "commander";
 import type { VerifyOptions } from "./cli/verify.js";
 import type { SourceOptions } from "./cli/source.js";
+import type { DiffOptions } from "./cli/diff.js";
 import { ExitCode, UserError } from "./errors.js";
 import { TOOL_VERSION } from "./version.js";
 
@@ -54,6 +55,18 @@ export function buildProgram(): Command {
     .action(async (options: SourceOptions & { output: string }) => {
       const { snapshotCommand } = await import("./cli/snapshot.js");
       process.exitCode = await snapshotCommand(options);
+    });
+
+  program
+    .command("diff")
+    .description("compare two snapshots or JSON results, e.g. before and after a window; exits 1 on a regression")
+    .argument("<before>", "snapshot (file or folder) or JSON result from before")
+    .argument("<after>", "snapshot (file or folder) or JSON result from after")
+    .option("--plan <file>", "rollout plan used to verify snapshot inputs")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
+    .action(async (before: string, after: string, options: DiffOptions) => {
+      const { diffCommand } = await import("./cli/diff.js");
+      process.exitCode = await diffCommand(before, after, options);
     });
 
   return program;

@@ -4,6 +4,7 @@ import { identityChecks } from "./identity.js";
 import { injectionChecks } from "./injection.js";
 import { nativeSidecarChecks } from "./native-sidecars.js";
 import { policyChecks } from "./policy.js";
+import { probeChecks } from "./probes.js";
 import { spireChecks } from "./spire.js";
 import { trustDomainChecks } from "./trust-domain.js";
 import type { CheckDefinition } from "./types.js";
@@ -17,6 +18,7 @@ export const ALL_CHECKS: readonly CheckDefinition[] = [
   ...nativeSidecarChecks,
   ...injectionChecks,
   ...identityChecks,
+  ...probeChecks,
   ...externalServiceChecks,
   ...policyChecks,
   ...workloadHealthChecks,

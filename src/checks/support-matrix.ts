@@ -49,7 +49,11 @@ export function parseVersion(text: string | undefined): ParsedVersion | undefine
   if (!text) return undefined;
   const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
   if (!match) return undefined;
-  return { major: Number(match[1]), minor: Number(match[2]), patch: match[3] === undefined ? undefined : Number(match[3]) };
+  return {
+    major: Number(match[1]),
+    minor: Number(match[2]),
+    patch: match[3] === undefined ? undefined : Number(match[3]),
+  };
 }
 
 /** `1.23` */

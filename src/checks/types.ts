@@ -8,11 +8,12 @@ import type { RolloutPlan } from "../plan/schema.js";
  * - info: a fact worth knowing that needs no action.
  * - unknown: the data should be there and could not be read.
  * - skip: not collected in this run (for example live evidence read from a snapshot), or no plan.
+ * - waived: a warn, fail or unknown finding that a current waiver accepts; it no longer fails the run.
  */
-export type Verdict = "pass" | "warn" | "fail" | "info" | "unknown" | "skip";
+export type Verdict = "pass" | "warn" | "fail" | "info" | "unknown" | "skip" | "waived";
 
 /** Severity order used to fold finding verdicts into a check verdict; later entries win. */
-export const VERDICT_ORDER: readonly Verdict[] = ["skip", "pass", "info", "warn", "unknown", "fail"];
+export const VERDICT_ORDER: readonly Verdict[] = ["skip", "waived", "pass", "info", "warn", "unknown", "fail"];
 
 export function worstVerdict(verdicts: Iterable<Verdict>): Verdict | undefined {
   let worst: Verdict | undefined;
@@ -34,7 +35,8 @@ export type CheckCategory =
   | "policy"
   | "mtls"
   | "workload-health"
-  | "phase-gates";
+  | "phase-gates"
+  | "waivers";
 
 export const CATEGORY_TITLES: Record<CheckCategory, string> = {
   "control-plane": "Control plane",
@@ -49,6 +51,7 @@ export const CATEGORY_TITLES: Record<CheckCategory, string> = {
   mtls: "mTLS readiness",
   "workload-health": "Workload health",
   "phase-gates": "Phase gates",
+  waivers: "Waivers",
 };
 
 /** How much a finding's conclusion can be trusted, from the evidence it rests on. */
@@ -71,6 +74,8 @@ export interface Finding {
   /** Short names of the evidence this finding used, e.g. `pod age`, `restart count`. */
   basis?: string[];
   hint?: string;
+  /** Set when a waiver turned this finding into `waived`: the verdict it had and why it is accepted. */
+  waiver?: { originalVerdict: Verdict; reason: string; owner: string; expires: string; file: string };
 }
 
 export interface CheckOutcome {

@@ -22,7 +22,18 @@ export interface VerifyOptions extends SourceOptions {
 export async function verifyCommand(options: VerifyOptions): Promise<number> {
   const plan = await loadPlanOption(options);
   const state = await collectState(options, plan);
-  const { result } = runVerification({ state, plan, planFile: options.plan });
+  const waivers = options.waivers ? await (await import("../run/waivers.js")).loadWaivers(options.waivers) : undefined;
+  const { result } = runVerification({ state, plan, planFile: options.plan, waivers });
+  if (options.baseline) {
+    const { loadComparable } = await import("./diff.js");
+    const { diffResults } = await import("../diff/diff.js");
+    const baseline = await loadComparable(options.baseline, plan, options.plan);
+    const regressions = diffResults(baseline, result).regressions;
+    result.banner.outages = regressions.length;
+    result.banner.outageSubjects = regressions.map((item) => `${item.subject}: ${item.message}`);
+    result.banner.outagesBasis = "baseline";
+    result.banner.baseline = options.baseline;
+  }
 
   const { renderReport } = await import("../render/index.js");
   const color = options.color && options.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;

@@ -6,7 +6,7 @@ const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]+)@/gi;
 
 /**
  * `password=…`, `Password: …`, `"password": "…"` and the same for a few other credential keys. Values
- * that open an object or list are left alone, because they hold structure, not a credential.
+ * that open an object or list are left alone, because they contain structure, not a credential.
  */
 const KEY_VALUE =
   /(["']?\b(?:password|passwd|pwd|access_token|api_key|apikey|client_secret|token)["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s&;,"'{}[\]]+)/gi;

@@ -96,7 +96,35 @@ export interface ServedCertificateEvidence extends EvidenceBase {
   trustDomains?: string[];
 }
 
-export type LiveEvidence = HttpProbeEvidence | SpireCliEvidence | IstiodMeshEvidence | ServedCertificateEvidence;
+/** One sample of an instant query: the series labels and the value at evaluation time. */
+export interface PrometheusSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The result of one PromQL instant query against the Prometheus HTTP API (`GET /api/v1/query`). */
+export interface PrometheusEvidence extends EvidenceBase {
+  type: "prometheus-query";
+  /** Base URL of the Prometheus server, credentials masked. */
+  url: string;
+  /** What the query measures, e.g. `requests` or `tcp-connections`; checks find queries by it. */
+  purpose: string;
+  /** The metric the query reads, e.g. `istio_requests_total`. */
+  metric: string;
+  query: string;
+  /** Range of the query's `increase()`, a Prometheus duration such as `24h`. */
+  window: string;
+  /** ISO time the query was evaluated at: the end of the window. */
+  evaluatedAt: string;
+  samples: PrometheusSample[];
+}
+
+export type LiveEvidence =
+  | HttpProbeEvidence
+  | SpireCliEvidence
+  | IstiodMeshEvidence
+  | ServedCertificateEvidence
+  | PrometheusEvidence;
 
 /** A document skipped while reading input, with where it was. */
 export interface SkippedDocument {

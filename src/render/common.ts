@@ -1,7 +1,7 @@
-import { CATEGORY_TITLES, type CheckCategory, type CheckResult, type Verdict } from "../checks/types.js";
+import { CATEGORY_TITLES, type CheckCategory, type CheckResult, type Finding, type Verdict } from "../checks/types.js";
 import type { RunResult, StateBanner, SummaryGroups } from "../run/result.js";
 
-/** Verdicts a reader has to look at: everything except pass and skip. */
+/** Verdicts a reader has to look at: everything except pass, skip and waived. */
 export const ATTENTION_VERDICTS: ReadonlySet<Verdict> = new Set(["warn", "fail", "info", "unknown"]);
 
 /** Verdicts that count as not passing in the short report and the exit status: info and skip need no action. */
@@ -14,6 +14,7 @@ export const VERDICT_SYMBOLS: Record<Verdict, string> = {
   info: "ℹ",
   unknown: "?",
   skip: "⏭",
+  waived: "⊘",
 };
 
 export const ASCII_VERDICT_SYMBOLS: Record<Verdict, string> = {
@@ -23,10 +24,26 @@ export const ASCII_VERDICT_SYMBOLS: Record<Verdict, string> = {
   info: "[info]",
   unknown: "[unknown]",
   skip: "[skip]",
+  waived: "[waived]",
 };
 
 /** The verdicts in the order reports list their counts. */
-export const VERDICTS: readonly Verdict[] = ["pass", "warn", "fail", "info", "unknown", "skip"];
+export const VERDICTS: readonly Verdict[] = ["pass", "warn", "fail", "info", "unknown", "skip", "waived"];
+
+/**
+ * Returns whether a report lists the check's findings: it needs attention, or it carries a waived
+ * finding, which a pass verdict would otherwise hide.
+ */
+export function showsFindings(check: CheckResult): boolean {
+  return ATTENTION_VERDICTS.has(check.verdict) || check.findings.some((finding) => finding.verdict === "waived");
+}
+
+/** Describes the waiver behind a waived finding, e.g. `waived (was warn) until 2026-07-15 by sre: reason (waivers.yaml)`. */
+export function describeWaiver(finding: Finding): string | undefined {
+  const { waiver } = finding;
+  if (!waiver) return undefined;
+  return `waived (was ${waiver.originalVerdict}) until ${waiver.expires} by ${waiver.owner}: ${waiver.reason} (${waiver.file})`;
+}
 
 /** The four closing groups of every report, in the acceptance report's order. */
 export const SUMMARY_GROUPS: ReadonlyArray<{ key: keyof SummaryGroups; title: string }> = [
@@ -66,14 +83,31 @@ function plural(count: number, singular: string, pluralForm = `${singular}s`): s
 /**
  * Formats the state banner as one line, e.g.
  * `STATE: mTLS PERMISSIVE · 9 app services meshed + 1 canary · 0 outages · PAUSED before a / b`.
- * The ASCII form replaces the middle dot with `|`.
+ * Outages read `0 outages observed` when no baseline was given, because then they are only what this
+ * run saw, not regressions. The ASCII form replaces the middle dot with `|`.
  */
 export function formatBannerLine(banner: StateBanner, options: { ascii?: boolean } = {}): string {
+  return `STATE: ${bannerParts(banner).join(options.ascii ? " | " : " · ")}`;
+}
+
+/** Returns the phrases of the banner line, in order: mTLS mode, meshed counts, outages, and what is paused. */
+export function bannerParts(banner: StateBanner): string[] {
   const meshed = [plural(banner.appServicesMeshed, "app service"), "meshed"].join(" ");
   const canaries = banner.canariesMeshed > 0 ? ` + ${plural(banner.canariesMeshed, "canary", "canaries")}` : "";
-  const parts = [`mTLS ${banner.mtlsMode}`, `${meshed}${canaries}`, plural(banner.outages, "outage")];
+  const outages = plural(banner.outages, "outage");
+  const parts = [
+    `mTLS ${banner.mtlsMode}`,
+    `${meshed}${canaries}`,
+    banner.outagesBasis === "baseline" ? outages : `${outages} observed`,
+  ];
   if (banner.pausedBefore.length > 0) parts.push(`PAUSED before ${banner.pausedBefore.join(" / ")}`);
-  return `STATE: ${parts.join(options.ascii ? " | " : " · ")}`;
+  return parts;
+}
+
+/** Returns the line under the banner that names the outage baseline, or undefined without a baseline. */
+export function describeBaseline(banner: StateBanner): string | undefined {
+  if (banner.outagesBasis !== "baseline") return undefined;
+  return `Outages are regressions against baseline ${banner.baseline ?? "(unnamed)"}.`;
 }
 
 /** Header facts about where the data came from, each a short phrase. */
@@ -81,8 +115,8 @@ export function describeSource(result: RunResult): string[] {
   const { cluster, plan } = result;
   const facts = [`cluster ${cluster.name ?? "(unnamed)"}`, `${cluster.sourceType} ${cluster.source}`];
   if (cluster.capturedAt) {
-    const how = cluster.capturedAtSource ? ` (from ${cluster.capturedAtSource})` : "";
-    facts.push(`captured ${cluster.capturedAt}${how}`);
+    const timeSource = cluster.capturedAtSource ? ` (from ${cluster.capturedAtSource})` : "";
+    facts.push(`captured ${cluster.capturedAt}${timeSource}`);
   } else {
     facts.push("capture time unknown");
   }
@@ -92,11 +126,17 @@ export function describeSource(result: RunResult): string[] {
   return facts;
 }
 
-/** Formats the check counts, e.g. `16 checks: 7 pass, 3 warn, 2 fail, 2 info, 1 unknown, 1 skip`. */
+/** Formats the check counts, e.g. `16 checks: 7 pass, 3 warn, 2 fail, 2 info, 1 unknown, 1 skip`; zero waived is left out. */
 export function formatCounts(result: RunResult): string {
   const total = result.checks.length;
-  const parts = VERDICTS.map((verdict) => `${result.counts[verdict] ?? 0} ${verdict}`);
+  const listedVerdicts = VERDICTS.filter((verdict) => verdict !== "waived" || (result.counts.waived ?? 0) > 0);
+  const parts = listedVerdicts.map((verdict) => `${result.counts[verdict] ?? 0} ${verdict}`);
   return `${plural(total, "check")}: ${parts.join(", ")}`;
+}
+
+/** Formats the note that replaces the evidence lines a report leaves out. */
+export function omittedNote(omitted: number, ellipsis = "…"): string {
+  return `${ellipsis} ${omitted} more ${omitted === 1 ? "line" : "lines"} not shown; the JSON report has the full output`;
 }
 
 /** Splits evidence output into at most `maxLines` lines, and returns how many were left out. */
@@ -109,7 +149,7 @@ export function truncateLines(output: string, maxLines: number): { lines: string
 /**
  * Replaces control characters, other than tab and newline, with `\xNN` or `\u{NNNN}` escapes. Cluster
  * strings reach the terminal through these reports, and an ESC sequence or a bidirectional override
- * in an annotation must not recolour the screen or reorder what the reader sees.
+ * in an annotation must not recolour the screen or reorder the displayed text.
  */
 export function escapeControlCharacters(value: string): string {
   return value.replace(

@@ -10,7 +10,7 @@ export type { FlowHop, FlowOptions } from "./html/flow.js";
 
 export interface HtmlRenderOptions {
   /**
-   * Which checks colour each hop of the flow diagram.
+   * Mapping from checks to the hops of the flow diagram, which takes each hop's colour from its checks.
    * @default DEFAULT_FLOW, which falls back to check categories when none of its check ids ran
    */
   flow?: FlowOptions;
@@ -25,7 +25,8 @@ export interface HtmlRenderOptions {
  * Opens every <details> before printing, for browsers whose print stylesheet cannot reach the
  * collapsed content. It is the page's only script, allowed by its hash in the Content-Security-Policy.
  */
-const PRINT_SCRIPT = 'addEventListener("beforeprint",()=>{for(const d of document.querySelectorAll("details"))d.open=true});';
+const PRINT_SCRIPT =
+  'addEventListener("beforeprint",()=>{for(const d of document.querySelectorAll("details"))d.open=true});';
 const PRINT_SCRIPT_HASH = createHash("sha256").update(PRINT_SCRIPT).digest("base64");
 
 /**

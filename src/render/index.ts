@@ -20,7 +20,11 @@ export type RenderOptions = TextRenderOptions & MarkdownRenderOptions & HtmlRend
  * Renders `result` in `format`. The HTML renderer is imported on demand, so commands that print text
  * do not load it.
  */
-export async function renderReport(result: RunResult, format: ReportFormat, options: RenderOptions = {}): Promise<string> {
+export async function renderReport(
+  result: RunResult,
+  format: ReportFormat,
+  options: RenderOptions = {},
+): Promise<string> {
   switch (format) {
     case "text":
       return renderText(result, options);

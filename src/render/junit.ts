@@ -1,13 +1,12 @@
 import type { CheckResult, Finding, Verdict } from "../checks/types.js";
 import type { RunResult } from "../run/result.js";
-import { groupChecksByCategory } from "./common.js";
+import { describeWaiver, groupChecksByCategory } from "./common.js";
 
 /**
  * Removes the characters XML 1.0 forbids anywhere in a document: C0 controls other than tab, LF and
  * CR, lone surrogates, U+FFFE and U+FFFF. Escaping cannot save them, because `&#1;` is not allowed either.
  */
 export function stripInvalidXmlCharacters(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   return value.replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, "");
 }
 
@@ -37,11 +36,13 @@ function describeFinding(finding: Finding): string {
   if (finding.basis && finding.basis.length > 0) lines.push(`  basis: ${finding.basis.join(", ")}`);
   if (finding.strength) lines.push(`  strength: ${finding.strength}`);
   if (finding.hint) lines.push(`  hint: ${finding.hint}`);
+  const waiver = describeWaiver(finding);
+  if (waiver) lines.push(`  ${waiver}`);
   return lines.join("\n");
 }
 
 function testCasesFor(item: CheckResult): TestCase[] {
-  const details = [item.summary, ...item.findings.map(describeFinding)];
+  const details = [`${item.verdict}: ${item.summary}`, ...item.findings.map(describeFinding)];
   if (item.remediation) details.push(`remediation: ${item.remediation}`);
   const checkCase = {
     name: `${item.id} ${item.title}`,
@@ -72,15 +73,15 @@ function formatTestCase(testCase: TestCase, classname: string): string {
   } else if (testCase.verdict === "skip") {
     body = `      <skipped message="${message}"/>`;
   } else {
-    body = `      <system-out>${escapeXmlText(`${testCase.verdict}: ${testCase.details}`)}</system-out>`;
+    body = `      <system-out>${escapeXmlText(testCase.details)}</system-out>`;
   }
   return [open, body, "    </testcase>"].join("\n");
 }
 
 /**
  * Renders JUnit XML: one testsuite per category and one testcase per check and per finding. fail and
- * unknown become `<failure>`, skip becomes `<skipped>`, and pass, warn and info pass with the details in
- * `<system-out>`.
+ * unknown become `<failure>`, skip becomes `<skipped>`, and pass, warn, info and waived pass with the
+ * details in `<system-out>`.
  */
 export function renderJunit(result: RunResult): string {
   const suites: string[] = [];
@@ -105,9 +106,11 @@ export function renderJunit(result: RunResult): string {
       `hostname="${escapeXmlAttribute(result.cluster.name ?? result.cluster.source)}"`,
     ];
     suites.push(
-      [`  <testsuite ${attributes.join(" ")}>`, ...cases.map((c) => formatTestCase(c, classname)), "  </testsuite>"].join(
-        "\n",
-      ),
+      [
+        `  <testsuite ${attributes.join(" ")}>`,
+        ...cases.map((c) => formatTestCase(c, classname)),
+        "  </testsuite>",
+      ].join("\n"),
     );
   }
 

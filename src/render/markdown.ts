@@ -1,13 +1,16 @@
 import type { CheckResult, Evidence, Finding } from "../checks/types.js";
 import type { RunResult } from "../run/result.js";
 import {
-  ATTENTION_VERDICTS,
+  describeBaseline,
   describeSource,
+  describeWaiver,
   escapeControlCharacters,
   formatBannerLine,
   formatCounts,
   groupChecksByCategory,
+  omittedNote,
   SUMMARY_GROUPS,
+  showsFindings,
   truncateLines,
   VERDICT_SYMBOLS,
 } from "./common.js";
@@ -21,8 +24,8 @@ export interface MarkdownRenderOptions {
 }
 
 /**
- * Escapes text for GitHub-flavoured Markdown, inline or in a table cell: markup characters become
- * entities, Markdown punctuation gets a backslash (`|` included, so a cell never splits), and line
+ * Escapes text for GitHub-flavoured Markdown, inline or in a table cell. Markup characters become
+ * entities, and Markdown punctuation gets a backslash, `|` included, so a cell never splits. Line
  * breaks become spaces because a table row must stay on one line.
  */
 export function escapeMarkdown(value: string): string {
@@ -47,6 +50,8 @@ function formatFinding(finding: Finding): string[] {
   if (finding.basis && finding.basis.length > 0) trust.push(`basis: ${finding.basis.map(escapeMarkdown).join(", ")}`);
   if (finding.strength) trust.push(`strength: ${finding.strength}`);
   if (trust.length > 0) lines.push(`  - ${trust.join("; ")}`);
+  const waiver = describeWaiver(finding);
+  if (waiver) lines.push(`  - ${escapeMarkdown(waiver)}`);
   if (finding.hint) lines.push(`  - Hint: ${escapeMarkdown(finding.hint)}`);
   return lines;
 }
@@ -56,7 +61,7 @@ function formatEvidence(evidence: Evidence[], maxLines: number): string[] {
   const blocks = evidence.map((item) => {
     const output = truncateLines(escapeControlCharacters(item.output), maxLines);
     const body = [`$ ${escapeControlCharacters(item.command.replace(/\r?\n/g, " "))}`, ...output.lines];
-    if (output.omitted > 0) body.push(`… ${output.omitted} more lines not shown; the JSON report has the full output`);
+    if (output.omitted > 0) body.push(omittedNote(output.omitted));
     const text = body.join("\n");
     const fence = fenceFor(text);
     return [fence, text, fence].join("\n");
@@ -93,6 +98,8 @@ export function renderMarkdown(result: RunResult, options: MarkdownRenderOptions
     `**${escapeMarkdown(formatBannerLine(result.banner))}**`,
   ];
   const { banner } = result;
+  const baseline = describeBaseline(banner);
+  if (baseline) lines.push("", escapeMarkdown(baseline));
   if (banner.outageSubjects.length > 0) {
     lines.push("", "Outages:", "", ...banner.outageSubjects.map((subject) => `- ${escapeMarkdown(subject)}`));
   }
@@ -100,7 +107,13 @@ export function renderMarkdown(result: RunResult, options: MarkdownRenderOptions
     lines.push("", "Next step waits on:", "", ...banner.nextStepWaitsOn.map((item) => `- ${escapeMarkdown(item)}`));
   }
 
-  lines.push("", formatCounts(result), "", "| Verdict | Check | Category | Title | Summary |", "| --- | --- | --- | --- | --- |");
+  lines.push(
+    "",
+    formatCounts(result),
+    "",
+    "| Verdict | Check | Category | Title | Summary |",
+    "| --- | --- | --- | --- | --- |",
+  );
   for (const group of groups) {
     for (const item of group.checks) {
       const cells = [
@@ -114,7 +127,7 @@ export function renderMarkdown(result: RunResult, options: MarkdownRenderOptions
     }
   }
 
-  const attention = groups.flatMap((group) => group.checks).filter((item) => ATTENTION_VERDICTS.has(item.verdict));
+  const attention = groups.flatMap((group) => group.checks).filter(showsFindings);
   if (attention.length > 0) {
     lines.push("", "## Checks that need attention", "");
     for (const item of attention) lines.push(...formatCheckSection(item, options.evidenceLines ?? 20));
@@ -126,7 +139,9 @@ export function renderMarkdown(result: RunResult, options: MarkdownRenderOptions
     for (const issue of result.collectionIssues) {
       const where = issue.namespace ? ` in ${escapeMarkdown(issue.namespace)}` : "";
       const permission = issue.permission ? ` (missing permission: ${escapeMarkdown(issue.permission)})` : "";
-      lines.push(`- ${escapeMarkdown(issue.resource)}${where}: ${issue.reason}: ${escapeMarkdown(issue.message)}${permission}`);
+      lines.push(
+        `- ${escapeMarkdown(issue.resource)}${where}: ${issue.reason}: ${escapeMarkdown(issue.message)}${permission}`,
+      );
     }
   }
 

@@ -3,13 +3,16 @@ import type { CheckResult, Evidence, Finding, Verdict } from "../checks/types.js
 import type { RunResult } from "../run/result.js";
 import {
   ASCII_VERDICT_SYMBOLS,
-  ATTENTION_VERDICTS,
+  describeBaseline,
   describeSource,
+  describeWaiver,
   escapeControlCharacters,
   formatBannerLine,
   formatCounts,
   groupChecksByCategory,
+  omittedNote,
   SUMMARY_GROUPS,
+  showsFindings,
   truncateLines,
   VERDICT_SYMBOLS,
 } from "./common.js";
@@ -68,6 +71,7 @@ export function colorVerdict(style: TextStyle, verdict: Verdict, text: string): 
     info: colors.blue,
     unknown: colors.magenta,
     skip: colors.gray,
+    waived: colors.cyan,
   };
   return paint[verdict](text);
 }
@@ -91,6 +95,8 @@ export function formatFinding(style: TextStyle, finding: Finding, indent: string
   if (finding.basis && finding.basis.length > 0) trust.push(`basis: ${finding.basis.map((b) => clean(b)).join(", ")}`);
   if (finding.strength) trust.push(`strength: ${finding.strength}`);
   if (trust.length > 0) lines.push(style.colors.dim(`${detailIndent}${trust.join("; ")}`));
+  const waiver = describeWaiver(finding);
+  if (waiver) lines.push(colorVerdict(style, "waived", `${detailIndent}${clean(waiver, `${detailIndent}  `)}`));
   if (finding.hint) lines.push(`${detailIndent}hint: ${clean(finding.hint, `${detailIndent}  `)}`);
   return lines;
 }
@@ -101,8 +107,7 @@ function formatEvidence(style: TextStyle, evidence: Evidence, indent: string, ma
   const output = truncateLines(evidence.output, maxLines);
   for (const line of output.lines) lines.push(`${indent}  ${clean(line)}`);
   if (output.omitted > 0) {
-    const note = `${style.ellipsis} ${output.omitted} more lines not shown; the JSON report has the full output`;
-    lines.push(style.colors.dim(`${indent}  ${note}`));
+    lines.push(style.colors.dim(`${indent}  ${omittedNote(output.omitted, style.ellipsis)}`));
   }
   return lines;
 }
@@ -114,10 +119,10 @@ function formatCheck(style: TextStyle, item: CheckResult, options: TextRenderOpt
 
   if (verbose && item.proves) lines.push(style.colors.dim(`${indent}proves: ${clean(item.proves)}`));
 
-  if (verbose || ATTENTION_VERDICTS.has(item.verdict)) {
-    const shown = verbose ? item.findings : item.findings.filter((finding) => finding.verdict !== "pass");
-    for (const finding of shown) lines.push(...formatFinding(style, finding, indent));
-    const hidden = item.findings.length - shown.length;
+  if (verbose || showsFindings(item)) {
+    const listedFindings = verbose ? item.findings : item.findings.filter((finding) => finding.verdict !== "pass");
+    for (const finding of listedFindings) lines.push(...formatFinding(style, finding, indent));
+    const hidden = item.findings.length - listedFindings.length;
     if (hidden > 0) {
       lines.push(style.colors.dim(`${indent}(${hidden} more ${hidden === 1 ? "subject passes" : "subjects pass"})`));
     }
@@ -125,7 +130,8 @@ function formatCheck(style: TextStyle, item: CheckResult, options: TextRenderOpt
   }
 
   if (verbose) {
-    for (const evidence of item.evidence) lines.push(...formatEvidence(style, evidence, indent, options.evidenceLines ?? 20));
+    for (const evidence of item.evidence)
+      lines.push(...formatEvidence(style, evidence, indent, options.evidenceLines ?? 20));
   }
   return lines;
 }
@@ -134,6 +140,8 @@ function formatCheck(style: TextStyle, item: CheckResult, options: TextRenderOpt
 export function formatBanner(style: TextStyle, result: RunResult, ascii: boolean): string[] {
   const { banner } = result;
   const lines = [style.colors.bold(clean(formatBannerLine(banner, { ascii })))];
+  const baseline = describeBaseline(banner);
+  if (baseline) lines.push(`  ${clean(baseline)}`);
   if (banner.outageSubjects.length > 0) {
     lines.push("  Outages:");
     for (const subject of banner.outageSubjects) lines.push(`    ${style.colors.red(clean(subject, "      "))}`);
@@ -153,14 +161,18 @@ function formatInput(style: TextStyle, result: RunResult, verbose: boolean): str
     const where = issue.namespace ? ` in ${issue.namespace}` : "";
     const permission = issue.permission ? ` (missing permission: ${issue.permission})` : "";
     const symbol = colorVerdict(style, "unknown", style.symbols.unknown);
-    lines.push(`  ${symbol} ${clean(issue.resource)}${where}: ${issue.reason}${style.separator}${clean(issue.message)}${permission}`);
+    lines.push(
+      `  ${symbol} ${clean(issue.resource)}${where}: ${issue.reason}${style.separator}${clean(issue.message)}${permission}`,
+    );
   }
   for (const skipped of input.skippedDocuments) {
     const where = skipped.line === undefined ? skipped.file : `${skipped.file}:${skipped.line}`;
     lines.push(`  skipped ${clean(where)}: ${clean(skipped.reason)}`);
   }
   for (const duplicate of input.duplicates) {
-    lines.push(`  duplicate ${clean(duplicate.subject)}: kept ${clean(duplicate.keptFile)}, ignored ${clean(duplicate.firstFile)}`);
+    lines.push(
+      `  duplicate ${clean(duplicate.subject)}: kept ${clean(duplicate.keptFile)}, ignored ${clean(duplicate.firstFile)}`,
+    );
   }
   for (const warning of input.warnings) lines.push(`  warning: ${clean(warning, "    ")}`);
 

@@ -45,6 +45,7 @@ export function buildBanner(checks: CheckResult[], plan: RolloutPlan | undefined
     canariesMeshed,
     outages: outages.size,
     outageSubjects: [...outages].sort(),
+    outagesBasis: "observed",
     pausedBefore: (plan?.spec.phases.next ?? []).map((phase) => phase.id),
     nextStepWaitsOn: waitsOn.length > 0 ? waitsOn : undefined,
   };

@@ -1,5 +1,6 @@
 import type { CollectionIssue, InputReport } from "../collect/types.js";
 import type { CheckCategory, CheckResult, Verdict } from "../checks/types.js";
+import type { MeshInventory } from "./inventory.js";
 
 /** Version tag of the JSON run result; bump on any incompatible change. */
 export const RUN_RESULT_FORMAT = "meshproof.dev/run-result/v1";
@@ -10,9 +11,16 @@ export interface StateBanner {
   phase?: string;
   appServicesMeshed: number;
   canariesMeshed: number;
-  /** Observed outages: failing probes, meshed workloads not ready, failures caused by the rollout. */
+  /**
+   * Outages: regressions against the pre-window baseline when one was given; otherwise what this
+   * run observes (failing probes, meshed workloads not ready, failures caused by the rollout).
+   */
   outages: number;
   outageSubjects: string[];
+  /** `baseline` when outages come from a diff against a baseline, `observed` otherwise (not measured against a baseline). */
+  outagesBasis: "baseline" | "observed";
+  /** The baseline the outages were measured against. */
+  baseline?: string;
   /** The plan's next phases, in order: what is paused. */
   pausedBefore: string[];
   /** What the next step waits on (gate findings), when gates ran. */
@@ -44,6 +52,8 @@ export interface RunResult {
   counts: Record<Verdict, number>;
   categories: CheckCategory[];
   checks: CheckResult[];
+  /** What is meshed and which policies exist, for diffs across a window. */
+  mesh: MeshInventory;
   input: InputReport;
   collectionIssues: CollectionIssue[];
 }

@@ -12,8 +12,10 @@ import {
 import { type ClusterModel, buildModel } from "../model/cluster.js";
 import type { RolloutPlan } from "../plan/schema.js";
 import { buildBanner, buildSummary } from "./banner.js";
+import { buildInventory } from "./inventory.js";
 import { RUN_RESULT_FORMAT, type RunResult } from "./result.js";
 import { TOOL_VERSION } from "../version.js";
+import { type WaiverSet, applyWaivers } from "./waivers.js";
 
 export interface RunOptions {
   state: CollectedState;
@@ -23,21 +25,25 @@ export interface RunOptions {
   checks?: readonly CheckDefinition[];
   /** Fixes `generatedAt`, for reproducible output in tests. */
   generatedAt?: string;
+  waivers?: WaiverSet;
+  /** The wall clock waivers expire against; defaults to now. */
+  clock?: Date;
 }
 
 /** Builds the model once, runs every check against it and assembles the versioned run result. */
 export function runVerification(options: RunOptions): { result: RunResult; model: ClusterModel } {
   const model = buildModel(options.state, options.plan);
   const results = new Map<string, CheckResult>();
-  const checks = (options.checks ?? ALL_CHECKS).map((check) => {
+  let checks = (options.checks ?? ALL_CHECKS).map((check) => {
     const result = runCheck(check, model, options.plan, results);
     results.set(result.id, result);
     return result;
   });
+  if (options.waivers) checks = applyWaivers(checks, options.waivers, options.clock ?? new Date());
 
   const categoryOrder = Object.keys(CATEGORY_TITLES) as CheckCategory[];
   const present = new Set(checks.map((check) => check.category));
-  const counts: Record<Verdict, number> = { pass: 0, warn: 0, fail: 0, info: 0, unknown: 0, skip: 0 };
+  const counts: Record<Verdict, number> = { pass: 0, warn: 0, fail: 0, info: 0, unknown: 0, skip: 0, waived: 0 };
   for (const check of checks) counts[check.verdict]++;
 
   const result: RunResult = {
@@ -56,6 +62,7 @@ export function runVerification(options: RunOptions): { result: RunResult; model
     banner: buildBanner(checks, options.plan),
     summary: buildSummary(checks, options.plan),
     counts,
+    mesh: buildInventory(model),
     categories: categoryOrder.filter((category) => present.has(category)),
     checks,
     input: options.state.input,

@@ -14,5 +14,9 @@ export function assertGolden(name: string, actual: string): void {
     return;
   }
   assert.ok(existsSync(file), `golden file ${name} is missing; run the test with UPDATE_GOLDEN=1 to create it`);
-  assert.equal(actual, readFileSync(file, "utf8"), `output differs from golden/${name}; rerun with UPDATE_GOLDEN=1 if the change is intended`);
+  assert.equal(
+    actual,
+    readFileSync(file, "utf8"),
+    `output differs from golden/${name}; rerun with UPDATE_GOLDEN=1 if the change is intended`,
+  );
 }

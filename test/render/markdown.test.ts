@@ -14,7 +14,7 @@ function cells(row: string): string[] {
 
 describe("markdown report", () => {
   it("matches the golden file", () => {
-    assertGolden("report.md", renderMarkdown(fixtureRunResult()));
+    assertGolden("markdown.golden", renderMarkdown(fixtureRunResult()));
   });
 
   it("shows the banner in bold", () => {
@@ -67,7 +67,17 @@ describe("markdown report", () => {
   it("adds sections only for checks that need attention", () => {
     const output = renderMarkdown(fixtureRunResult());
     const sections = [...output.matchAll(/^### \S+ (MP-[A-Z]+-\d+) /gm)].map((match) => match[1]);
-    assert.deepEqual(sections, ["MP-CP-02", "MP-SP-02", "MP-NS-02", "MP-INJ-03", "MP-ID-01", "MP-EXT-01", "MP-HEALTH-01", "MP-GATE-01"]);
+    assert.deepEqual(sections, [
+      "MP-CP-02",
+      "MP-SP-02",
+      "MP-NS-02",
+      "MP-INJ-03",
+      "MP-ID-01",
+      "MP-EXT-01",
+      "MP-HEALTH-01",
+      "MP-GATE-01",
+      "MP-WAIVER-01",
+    ]);
   });
 
   it("fences evidence longer than its backtick runs", () => {
@@ -76,7 +86,9 @@ describe("markdown report", () => {
     assert.ok(target?.evidence[0]);
     target.evidence[0].output = "before\n```\nafter";
     const output = renderMarkdown(result);
-    assert.ok(output.includes("````\n$ kubectl version -o json | jq -r .serverVersion.gitVersion\nbefore\n```\nafter\n````"));
+    assert.ok(
+      output.includes("````\n$ kubectl version -o json | jq -r .serverVersion.gitVersion\nbefore\n```\nafter\n````"),
+    );
   });
 
   it("closes with the four groups", () => {

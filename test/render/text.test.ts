@@ -19,11 +19,11 @@ function blockOf(output: string, marker: string): string[] {
 
 describe("text report", () => {
   it("matches the golden file", () => {
-    assertGolden("text.txt", renderText(fixtureRunResult()));
+    assertGolden("text.golden", renderText(fixtureRunResult()));
   });
 
   it("matches the verbose golden file", () => {
-    assertGolden("text-verbose.txt", renderText(fixtureRunResult(), { verbose: true, evidenceLines: 5 }));
+    assertGolden("text-verbose.golden", renderText(fixtureRunResult(), { verbose: true, evidenceLines: 5 }));
   });
 
   it("prints the banner line exactly", () => {
@@ -45,7 +45,11 @@ describe("text report", () => {
     const block = blockOf(renderText(fixtureRunResult()), "  ✖ MP-INJ-03 No datastore carries a sidecar — ");
     assert.ok(block[0]?.startsWith(`      ✖ ${HOSTILE_SUBJECT}: annotation note=`), block[0]);
     assert.ok(block.includes("        basis: pod spec, sidecar.istio.io/status annotation; strength: strong"));
-    assert.ok(block.includes('        hint: Label the pod template sidecar.istio.io/inject: "false" and restart the StatefulSet.'));
+    assert.ok(
+      block.includes(
+        '        hint: Label the pod template sidecar.istio.io/inject: "false" and restart the StatefulSet.',
+      ),
+    );
     assert.ok(block.includes("      (2 more subjects pass)"));
     assert.ok(block.some((line) => line.startsWith("      remediation: Exclude datastores")));
   });
@@ -104,7 +108,8 @@ describe("text report", () => {
     const lines = renderText(result).split("\n");
     const banner = lines.findIndex((line) => line.startsWith("STATE: "));
     assert.match(lines[banner] ?? "", / · 2 outages · /);
-    assert.deepEqual(lines.slice(banner + 1, banner + 4), [
+    assert.deepEqual(lines.slice(banner + 1, banner + 5), [
+      "  Outages are regressions against baseline snapshots/2026-06-28-pre-window.json.",
       "  Outages:",
       "    Deployment sre/mdm-kernel",
       "    Deployment sre/mdm-ai",
@@ -132,12 +137,69 @@ describe("text report", () => {
     const result = fixtureRunResult();
     result.summary.preExisting = [];
     const output = renderText(result);
-    const titles = ["✔ Working", "⚠ Flagged", "ℹ Pre-existing, not caused by the rollout", "⏭ Not yet done (next phases)"];
+    const titles = [
+      "✔ Working",
+      "⚠ Flagged",
+      "ℹ Pre-existing, not caused by the rollout",
+      "⏭ Not yet done (next phases)",
+    ];
     const positions = titles.map((title) => output.indexOf(`\n${title}\n`));
-    assert.ok(positions.every((position) => position > 0), JSON.stringify(positions));
-    assert.deepEqual([...positions].sort((a, b) => a - b), positions);
+    assert.ok(
+      positions.every((position) => position > 0),
+      JSON.stringify(positions),
+    );
+    assert.deepEqual(
+      [...positions].sort((a, b) => a - b),
+      positions,
+    );
     assert.ok(output.includes("ℹ Pre-existing, not caused by the rollout\n  (none)\n"));
-    assert.ok(output.endsWith("\n17 checks: 8 pass, 3 warn, 2 fail, 2 info, 1 unknown, 1 skip\n"));
+    assert.ok(output.endsWith("\n18 checks: 8 pass, 2 warn, 2 fail, 3 info, 1 unknown, 1 skip, 1 waived\n"));
+  });
+
+  it("shows a waived finding with its waiver", () => {
+    const block = blockOf(renderText(fixtureRunResult()), "  ⊘ MP-ID-01 Each workload has its own ServiceAccount — ");
+    assert.equal(
+      block[0],
+      "      ⊘ ServiceAccount sre/default: Used by 10 meshed workloads: spiffe://insignia.tech/ns/sre/sa/default.",
+    );
+    assert.equal(
+      block[2],
+      "        waived (was warn) until 2026-09-30 by sre-platform: Per-workload ServiceAccounts come after the STRICT flip. (waivers.yaml)",
+    );
+  });
+
+  it("shows a waived finding under a passing check", () => {
+    const result = fixtureRunResult();
+    const external = result.checks.find((item) => item.id === "MP-EXT-01");
+    const finding = external?.findings[1];
+    assert.ok(external);
+    assert.ok(finding);
+    external.verdict = "pass";
+    finding.waiver = {
+      originalVerdict: "warn",
+      reason: "pool unused",
+      owner: "dba",
+      expires: "2026-08-01",
+      file: "w.yaml",
+    };
+    finding.verdict = "waived";
+    const block = blockOf(renderText(result), "  ✔ MP-EXT-01 ");
+    assert.ok(
+      block[0]?.startsWith("      ⊘ ServiceEntry sre/do-managed-postgres: The plan lists port 25061"),
+      block[0],
+    );
+    assert.ok(block.includes("        waived (was warn) until 2026-08-01 by dba: pool unused (w.yaml)"));
+  });
+
+  it("marks outages without a baseline as observed", () => {
+    const result = fixtureRunResult();
+    result.banner.outagesBasis = "observed";
+    delete result.banner.baseline;
+    const output = renderText(result);
+    assert.ok(
+      output.includes("STATE: mTLS PERMISSIVE · 9 app services meshed + 1 canary · 0 outages observed · PAUSED before"),
+    );
+    assert.ok(!output.includes("regressions against baseline"));
   });
 
   it("reports what could not be read", () => {

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { mkdtemp, writeFile } from "node:fs/promises";
-import { type IncomingMessage, STATUS_CODES, type ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { createServer, type Server } from "node:https";
 import { connect as connectTcp, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -50,7 +50,7 @@ export type PortForwardHandler = (
 export type FaultAction =
   | { type: "latency"; ms: number }
   | { type: "status"; status: number; retryAfterSeconds?: number; message?: string }
-  /** Never answer; the request stays open until the client gives up or the server closes. */
+  /** Send no response. The request stays open until the client gives up or the server closes. */
   | { type: "hang" }
   /** Close the connection before any response. */
   | { type: "drop" }
@@ -118,7 +118,7 @@ interface KindInfo {
   namespaced: boolean;
 }
 
-/** Kinds outside COLLECTED_KINDS that tests may serve, so they can show the collector never asks. */
+/** Kinds outside COLLECTED_KINDS that tests may serve, to show the collector never requests them. */
 const EXTRA_KINDS: Record<string, KindInfo> = {
   Secret: { group: "", plural: "secrets", namespaced: true },
   Endpoints: { group: "", plural: "endpoints", namespaced: true },
@@ -140,7 +140,11 @@ function kindInfo(kind: string, object?: KubeObject): KindInfo {
   if (extra) return extra;
   const lower = kind.toLowerCase();
   const plural = lower.endsWith("y") ? `${lower.slice(0, -1)}ies` : `${lower}s`;
-  return { group: object ? apiGroup(object.apiVersion) : "", plural, namespaced: object?.metadata.namespace !== undefined };
+  return {
+    group: object ? apiGroup(object.apiVersion) : "",
+    plural,
+    namespaced: object?.metadata.namespace !== undefined,
+  };
 }
 
 function versionOf(apiVersion: string): string {
@@ -302,7 +306,7 @@ export class FakeApiServer {
     this.wss.close();
   }
 
-  /** A kubeconfig (JSON, which is valid YAML) for this server with one context. */
+  /** Build a kubeconfig (JSON, which is valid YAML) for this server with one context. */
   kubeconfig(options: KubeconfigOptions = {}): string {
     const context = options.context ?? "fake";
     const user: Record<string, unknown> = options.exec
@@ -366,7 +370,9 @@ export class FakeApiServer {
 
   private record(request: IncomingMessage, url: URL): AuditEntry {
     const query: Record<string, string[]> = {};
-    for (const [key, value] of url.searchParams) (query[key] ??= []).push(value);
+    for (const [key, value] of url.searchParams) {
+      query[key] = [...(query[key] ?? []), value];
+    }
     const authorization = request.headers.authorization ?? "";
     const entry: AuditEntry = {
       method: request.method ?? "GET",
@@ -532,9 +538,10 @@ export class FakeApiServer {
 
       const body = this.serve(route, url);
       if (action?.type === "drop-mid-response") {
+        // Chunked, with no Content-Length, as the real server sends large lists.
         entry.status = 200;
         const text = JSON.stringify(body);
-        response.writeHead(200, { "content-type": "application/json", "content-length": String(text.length) });
+        response.writeHead(200, { "content-type": "application/json" });
         response.write(text.slice(0, Math.floor(text.length / 2)));
         setTimeout(() => request.socket.destroy(), 20);
         return;

@@ -11,8 +11,8 @@ export type LabelRequirement =
 
 export class LabelSelectorError extends Error {}
 
-const KEY = String.raw`[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?`;
-const VALUE = String.raw`([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?`;
+const KEY = "[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?";
+const VALUE = "([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?";
 const keyPattern = new RegExp(`^${KEY}$`);
 const valuePattern = new RegExp(`^${VALUE}$`);
 
@@ -87,7 +87,7 @@ export function parseLabelSelector(selector: string): LabelRequirement[] {
   });
 }
 
-/** Whether labels satisfy every requirement, with the API server's semantics for absent keys. */
+/** Test labels against every requirement, with the API server's semantics for absent keys. */
 export function matchesLabelSelector(
   requirements: readonly LabelRequirement[],
   labels: Record<string, string> = {},
@@ -108,6 +108,8 @@ export function matchesLabelSelector(
         return present;
       case "!exists":
         return !present;
+      default:
+        return false;
     }
   });
 }

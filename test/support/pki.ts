@@ -83,7 +83,10 @@ export async function mintCertificate(options: MintOptions): Promise<MintedCerti
 /** PEM of a private key, for the TLS server of the fake API server. */
 export async function privateKeyPem(keys: CryptoKeyPair): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as never));
-  const body = der.toString("base64").replace(/(.{64})/g, "$1\n").trimEnd();
+  const body = der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .trimEnd();
   return `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -99,7 +102,7 @@ export interface ServerPki {
   keyPem: string;
 }
 
-/** A CA and a server certificate for 127.0.0.1 and localhost. */
+/** Mint a CA and a server certificate for 127.0.0.1 and localhost. */
 export async function mintServerPki(): Promise<ServerPki> {
   const ca = await mintCertificate({ subject: "CN=meshproof test CA", isCa: true });
   const server = await mintCertificate({

@@ -13,7 +13,7 @@ export interface PolicyRule {
   nonResourceURLs?: string[];
 }
 
-/** What a request asks to do, in the terms RBAC rules use. */
+/** The action a request performs, in the terms RBAC rules use. */
 export type AuthorizationAttributes =
   | {
       verb: string;
@@ -41,9 +41,7 @@ function matchesList(list: string[] | undefined, value: string): boolean {
 }
 
 function matchesPath(patterns: readonly string[], path: string): boolean {
-  return patterns.some((pattern) =>
-    pattern.endsWith("*") ? path.startsWith(pattern.slice(0, -1)) : pattern === path,
-  );
+  return patterns.some((pattern) => (pattern.endsWith("*") ? path.startsWith(pattern.slice(0, -1)) : pattern === path));
 }
 
 export class RbacAuthorizer {
@@ -79,7 +77,7 @@ export class RbacAuthorizer {
 }
 
 /**
- * The message a real API server puts in a 403 Status, for example
+ * Format the message a real API server puts in a 403 Status, for example
  * `pods is forbidden: User "u" cannot list resource "pods" in API group "" at the cluster scope`.
  */
 export function forbiddenMessage(user: string, attributes: AuthorizationAttributes): string {

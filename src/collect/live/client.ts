@@ -6,9 +6,9 @@ import { ExitCode, UserError } from "../../errors.js";
 import { maskCredentials } from "../redact.js";
 
 /**
- * Loading @kubernetes/client-node and the kubeconfig, and the per-request options every API call
- * uses. The library takes about 0.4 s to import, so it is loaded with `await import()` only when a
- * live run starts; `--help` and snapshot runs never load it.
+ * Loading of @kubernetes/client-node and the kubeconfig, and the options every API call uses. The
+ * library takes about 0.4 s to import on Node 20, so it is loaded with `await import()` when a live
+ * run starts, and `--help` and snapshot runs never load it.
  */
 
 export type KubernetesClientModule = typeof k8s;
@@ -24,7 +24,7 @@ export interface KubeconfigOptions {
   context?: string;
   /** Use the pod's service account (KUBERNETES_SERVICE_HOST and the mounted token). @default false */
   inCluster?: boolean;
-  /** Root under which the in-cluster service-account files are read; only tests set it. @default "" */
+  /** Root directory of the in-cluster service-account files. Only tests set it. @default "" */
   inClusterPathPrefix?: string;
 }
 
@@ -36,7 +36,7 @@ export interface ClusterTarget {
   server: string;
 }
 
-/** Load the kubeconfig the options name and select the context; UserError when that is impossible. */
+/** Load the kubeconfig the options name and select its context. Throws UserError when either fails. */
 export function loadClusterTarget(client: KubernetesClientModule, options: KubeconfigOptions): ClusterTarget {
   const config = new client.KubeConfig();
 
@@ -71,7 +71,7 @@ export function loadClusterTarget(client: KubernetesClientModule, options: Kubec
     if (!names.includes(options.context)) {
       const available = names.length > 0 ? names.join(", ") : "none";
       throw new UserError(
-        `context "${options.context}" not found in the kubeconfig ${source}; available contexts: ${available}`,
+        `context "${options.context}" not found in the kubeconfig ${source}. Available contexts: ${available}`,
         ExitCode.invalidInput,
       );
     }
@@ -81,20 +81,17 @@ export function loadClusterTarget(client: KubernetesClientModule, options: Kubec
   const context = config.getCurrentContext();
   const cluster = config.getCurrentCluster();
   if (!context || !cluster) {
-    throw new UserError(
-      `the kubeconfig ${source} has no current context; pass --context NAME`,
-      ExitCode.invalidInput,
-    );
+    throw new UserError(`the kubeconfig ${source} has no current context. Pass --context NAME`, ExitCode.invalidInput);
   }
   return { config, context, server: maskCredentials(cluster.server) };
 }
 
 /**
- * Options for one API call: an AbortSignal timeout, because client-node 1.4 sets none and a request
- * to a server that never answers hangs forever. `rewriteCorePath` lets the generic custom-object
- * list reach the core group (`/apis//v1/pods` becomes `/api/v1/pods`), so every kind comes back as
- * the server's raw JSON instead of client-node's typed models, which drop unknown fields and turn
- * timestamps into Date objects.
+ * Build the options for one API call. They set an AbortSignal timeout, because client-node 1.4 sets
+ * none and a request to a server that never responds hangs forever. `rewriteCorePath` lets the
+ * generic custom-object list reach the core group (`/apis//v1/pods` becomes `/api/v1/pods`). So every
+ * kind comes back as the server's raw JSON, not as client-node's typed models, which drop unknown
+ * fields and turn timestamps into Date objects.
  */
 export function requestOptions(
   client: KubernetesClientModule,

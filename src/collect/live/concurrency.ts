@@ -1,6 +1,6 @@
 /**
  * Map `items` through `task` with at most `limit` tasks running at once. Results keep the order of
- * `items`; a rejected task rejects the whole map, so tasks report failures as values.
+ * `items`. A rejected task rejects the whole map, so tasks should return failures as values.
  */
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],

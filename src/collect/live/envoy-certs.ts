@@ -70,14 +70,14 @@ export function parseSubjectAltName(text: string | undefined): SubjectAltName[] 
   return names;
 }
 
-/** URI SANs that are well-formed SPIFFE IDs; other URIs and crafted values are dropped. */
+/** Return the URI SANs that are well-formed SPIFFE IDs, dropping other URIs and crafted values. */
 export function spiffeIdsOf(subjectAltName: string | undefined): string[] {
   return parseSubjectAltName(subjectAltName)
     .filter((name) => name.type === "URI" && SPIFFE_ID.test(name.value))
     .map((name) => name.value);
 }
 
-/** Node prints distinguished names one attribute per line; join them the way openssl does. */
+/** Join the attributes of a distinguished name, which Node prints one per line, with commas as openssl does. */
 function formatName(name: string | undefined): string {
   return (name ?? "")
     .split("\n")
@@ -117,7 +117,7 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A field by its proto name (`inline_bytes`) or its JSON name (`inlineBytes`), as istioctl prints it. */
+/** Read a field by its proto name (`inline_bytes`) or its JSON name (`inlineBytes`), as istioctl prints it. */
 function field(object: unknown, name: string): unknown {
   if (!isObject(object)) return undefined;
   if (name in object) return object[name];
@@ -125,7 +125,7 @@ function field(object: unknown, name: string): unknown {
   return object[camel];
 }
 
-/** The text of an Envoy DataSource: `inline_bytes` is base64, `inline_string` is plain. */
+/** Decode an Envoy DataSource: `inline_bytes` is base64, `inline_string` is plain text. */
 function dataSourceText(source: unknown): string | undefined {
   const bytes = field(source, "inline_bytes");
   if (typeof bytes === "string") return Buffer.from(bytes, "base64").toString("utf8");
@@ -134,7 +134,7 @@ function dataSourceText(source: unknown): string | undefined {
 }
 
 /**
- * The dynamic secrets of a config dump, in either shape Envoy produces: the whole
+ * Collect the dynamic secrets of a config dump, in either shape Envoy produces: the whole
  * `SecretsConfigDump` (`configs[].dynamic_active_secrets[]`), or one `DynamicSecret` per entry of
  * `configs`, which is what `?resource=dynamic_active_secrets` returns.
  */
@@ -151,7 +151,7 @@ function dynamicSecrets(dump: unknown): JsonObject[] {
 }
 
 export interface ServedIdentity {
-  /** Leaf first; empty when Envoy holds no `default` secret yet. */
+  /** Leaf first. Empty when Envoy has no `default` secret yet. */
   chain: ParsedCertificate[];
   validationContext: "spiffe-validator" | "trusted-ca" | "none";
   trustDomains?: string[];
@@ -180,7 +180,7 @@ export function parseSecretsConfigDump(dump: unknown): ServedIdentity {
   return { chain, validationContext: "none" };
 }
 
-/** A pod carries a sidecar when `istio-proxy` is a container, or a native sidecar init container. */
+/** Tell whether a pod carries a sidecar: `istio-proxy` as a container, or as a native sidecar init container. */
 export function isMeshedPod(pod: Pod): boolean {
   const inContainers = (pod.spec?.containers ?? []).some((container) => container.name === "istio-proxy");
   const nativeSidecar = (pod.spec?.initContainers ?? []).some(
@@ -189,11 +189,11 @@ export function isMeshedPod(pod: Pod): boolean {
   return inContainers || nativeSidecar;
 }
 
-/** `Kind namespace/name` of the workload that owns a pod: ReplicaSets resolve to their Deployment. */
+/** Name the workload that owns a pod, as `Kind namespace/name`. ReplicaSets and Jobs resolve to their owner. */
 export function workloadOf(pod: Pod, objects: readonly KubeObject[]): string {
   const namespace = pod.metadata.namespace;
-  const owner = pod.metadata.ownerReferences?.find((reference) => reference.controller) ??
-    pod.metadata.ownerReferences?.[0];
+  const owner =
+    pod.metadata.ownerReferences?.find((reference) => reference.controller) ?? pod.metadata.ownerReferences?.[0];
   if (!owner) return subjectOf("Pod", namespace, pod.metadata.name);
   if (owner.kind === "ReplicaSet" || owner.kind === "Job") {
     const parent = objects.find(
@@ -208,7 +208,7 @@ export function workloadOf(pod: Pod, objects: readonly KubeObject[]): string {
   return subjectOf(owner.kind, namespace, owner.name);
 }
 
-function isReady(pod: Pod): boolean {
+export function isPodReady(pod: Pod): boolean {
   return (pod.status?.conditions ?? []).some((condition) => condition.type === "Ready" && condition.status === "True");
 }
 
@@ -217,7 +217,7 @@ export interface CertificateTarget {
   workload: string;
 }
 
-/** One Running meshed pod per workload: a Ready one when there is one, then the first by name. */
+/** Pick one Running meshed pod per workload: a Ready one when there is one, then the first by name. */
 export function selectCertificateTargets(objects: readonly KubeObject[]): CertificateTarget[] {
   const byWorkload = new Map<string, Pod[]>();
   for (const object of objects) {
@@ -231,13 +231,13 @@ export function selectCertificateTargets(objects: readonly KubeObject[]): Certif
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([workload, pods]) => {
       const sorted = [...pods].sort(
-        (a, b) => Number(isReady(b)) - Number(isReady(a)) || a.metadata.name.localeCompare(b.metadata.name),
+        (a, b) => Number(isPodReady(b)) - Number(isPodReady(a)) || a.metadata.name.localeCompare(b.metadata.name),
       );
       return { workload, pod: sorted[0] as Pod };
     });
 }
 
-/** Read one pod's served certificate through a port-forward to Envoy admin; failures become an evidence error. */
+/** Read one pod's served certificate through a port-forward to Envoy admin. Failures become an evidence error. */
 export async function collectServedCertificate(
   client: KubernetesClientModule,
   config: k8s.KubeConfig,

@@ -7,14 +7,14 @@ import { type ClassifiedFailure, classifyError, classifyStatus } from "./failure
 
 /**
  * Read-only `spire-server` commands run through the API server's exec subresource. Only the
- * commands in SPIRE_SERVER_COMMANDS can run: spireServerArgv() is the one way to build an exec argv,
- * and the generic exec helper is private to this module.
+ * commands in SPIRE_SERVER_COMMANDS can run, because spireServerArgv() is the one way to build an
+ * exec argv and the generic exec helper is private to this module.
  */
 
 export const SPIRE_SERVER_BINARY = "/opt/spire/bin/spire-server";
 export const SPIRE_SERVER_CONTAINER = "spire-server";
 
-/** The allowlist: each entry is a complete argument list, compared element by element. */
+/** The allowlist. Each entry is a complete argument list, compared element by element. */
 export const SPIRE_SERVER_COMMANDS = [
   { id: "healthcheck", args: ["healthcheck"] },
   { id: "agent-list", args: ["agent", "list", "-output", "json"] },
@@ -29,7 +29,7 @@ export class DisallowedCommandError extends Error {
   }
 }
 
-/** The full exec argv for an allowlisted spire-server command; throws DisallowedCommandError otherwise. */
+/** Build the exec argv for an allowlisted spire-server command. Throws DisallowedCommandError for any other. */
 export function spireServerArgv(args: readonly string[]): string[] {
   const allowed = SPIRE_SERVER_COMMANDS.some(
     (command) => command.args.length === args.length && command.args.every((arg, index) => arg === args[index]),
@@ -65,7 +65,7 @@ function collectingSink(chunks: Buffer[]): Writable {
   });
 }
 
-/** Exit code from the Status on channel 3: Success, or Failure with reason NonZeroExitCode. */
+/** Read the exit code from the Status on channel 3: Success, or Failure with reason NonZeroExitCode. */
 function exitCodeOf(status: k8s.V1Status): number | undefined {
   if (status.status === "Success") return 0;
   if (status.reason !== "NonZeroExitCode") return undefined;
@@ -75,8 +75,8 @@ function exitCodeOf(status: k8s.V1Status): number | undefined {
 }
 
 /**
- * A failed WebSocket handshake rejects with an ErrorEvent whose message is "Unexpected server
- * response: 403"; the Status body is lost, so the status code is all there is to classify.
+ * Classify a failed exec. A failed WebSocket handshake rejects with an ErrorEvent whose message is
+ * "Unexpected server response: 403". The Status body is lost, so the status code is all there is.
  */
 function classifyExecError(error: unknown, target: ExecTarget): ClassifiedFailure {
   const event = error as { message?: unknown; error?: unknown };
@@ -90,7 +90,7 @@ function classifyExecError(error: unknown, target: ExecTarget): ClassifiedFailur
         reason: "forbidden",
         status,
         retryable: false,
-        message: `403 Forbidden: exec into ${where} was denied; the caller needs get and create on pods/exec`,
+        message: `403 Forbidden: exec into ${where} was denied. Grant get and create on pods/exec (see deploy/rbac.yaml)`,
       };
     }
     if (status === 404) return classifyStatus(status, `${where} not found`);
@@ -108,8 +108,8 @@ function execInPod(
 ): Promise<ExecOutput> {
   const stdoutChunks: Buffer[] = [];
   const stderrChunks: Buffer[] = [];
-  // Both sinks are always passed: client-node 1.4 throws "Unknown stream: 2" inside the WebSocket
-  // handler, an uncaught exception, when stderr is null and the server writes to channel 2.
+  // Both sinks are always passed, because client-node 1.4 throws "Unknown stream: 2" inside the
+  // WebSocket handler, an uncaught exception, when stderr is null and the server writes to channel 2.
   const stdout = collectingSink(stdoutChunks);
   const stderr = collectingSink(stderrChunks);
 
@@ -125,12 +125,13 @@ function execInPod(
       else reject(new ExecFailure(outcome.failure ?? classifyError(new Error("exec failed"))));
     };
     const timer = setTimeout(
-      () => settle({ failure: { reason: "timeout", retryable: false, message: `exec timed out after ${timeoutMs} ms` } }),
+      () =>
+        settle({ failure: { reason: "timeout", retryable: false, message: `exec timed out after ${timeoutMs} ms` } }),
       timeoutMs,
     );
 
-    // The promise resolves when the WebSocket opens, not when the command ends; the status
-    // callback is what signals the end.
+    // The promise resolves when the WebSocket opens, not when the command ends. The status
+    // callback signals the end.
     const onStatus = (status: k8s.V1Status) => {
       const exitCode = exitCodeOf(status);
       const output = {
@@ -174,6 +175,11 @@ export interface SpireServerLocation {
   pod: string;
 }
 
+/** Write the kubectl command a person would run for the same spire-server command. */
+export function spireServerCommandLine(server: SpireServerLocation, args: readonly string[]): string {
+  return `kubectl -n ${server.namespace} exec ${server.pod} -c ${SPIRE_SERVER_CONTAINER} -- ${spireServerArgv(args).join(" ")}`;
+}
+
 /** Run one allowlisted spire-server command and record it as evidence, failed or not. */
 export async function runSpireServerCommand(
   client: KubernetesClientModule,
@@ -189,7 +195,7 @@ export async function runSpireServerCommand(
   const base = {
     type: "spire-cli" as const,
     id: `spire:${id}`,
-    command: `kubectl -n ${server.namespace} exec ${server.pod} -c ${SPIRE_SERVER_CONTAINER} -- ${argv.join(" ")}`,
+    command: spireServerCommandLine(server, args),
     at: started.toISOString(),
     attempts: 1,
     pod: server.pod,

@@ -1,5 +1,5 @@
-import type { CollectionFailureReason } from "../types.js";
 import { maskCredentials } from "../redact.js";
+import type { CollectionFailureReason } from "../types.js";
 
 /**
  * Classification of request failures into collection reasons, and the retry loop that every API
@@ -24,7 +24,7 @@ export class RequestFailure extends Error {
 export interface ClassifiedFailure {
   reason: CollectionFailureReason;
   message: string;
-  /** HTTP status, when the server answered. */
+  /** HTTP status, when the server sent a response. */
   status?: number;
   retryable: boolean;
   retryAfterMs?: number;
@@ -33,9 +33,9 @@ export interface ClassifiedFailure {
 export interface RetryPolicy {
   /** Attempts per request, the first included. @default 4 */
   maxAttempts: number;
-  /** Backoff before the second attempt; doubled before each later one. @default 500 */
+  /** Backoff before the second attempt, doubled before each later one. @default 500 */
   baseDelayMs: number;
-  /** Longest wait between attempts, also the cap on a server's Retry-After. @default 30000 */
+  /** Maximum wait between attempts, also the cap on a server's Retry-After. @default 30000 */
   maxDelayMs: number;
 }
 
@@ -76,7 +76,7 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** The `message` of a Kubernetes Status body, which client-node hands over as a JSON string. */
+/** Extract the `message` of a Kubernetes Status body, which client-node passes as a JSON string. */
 export function statusMessage(body: unknown): string | undefined {
   let parsed = body;
   if (typeof body === "string") {
@@ -92,7 +92,7 @@ export function statusMessage(body: unknown): string | undefined {
   return undefined;
 }
 
-/** Map an HTTP status to a reason; 429 and 5xx are worth another attempt. */
+/** Map an HTTP status to a reason. 429 and 5xx are worth another attempt. */
 export function classifyStatus(status: number, detail: string | undefined, retryAfterMs?: number): ClassifiedFailure {
   const suffix = detail ? `: ${detail}` : "";
   if (status === 401) {
@@ -126,6 +126,10 @@ function systemCode(error: ErrorLike): string | undefined {
  * rejects HTTP errors with ApiException (`code` is the status, `body` the Status JSON as a string,
  * `headers` the response headers) and network errors with node-fetch's FetchError (`code` such as
  * ECONNREFUSED). A fired AbortSignal gives an AbortError or a TimeoutError.
+ *
+ * NOTE: node-fetch 2.7, which client-node 1.4 uses, notices a connection closed mid-body only for
+ * chunked responses. When the response had a Content-Length, the read stalls until the request
+ * timeout fires, so that drop is reported as a timeout.
  */
 export function classifyError(error: unknown): ClassifiedFailure {
   const like = asErrorLike(error);
@@ -165,7 +169,7 @@ export function classifyError(error: unknown): ClassifiedFailure {
   return { reason: "unreachable", retryable: false, message };
 }
 
-/** Delay before attempt `attempt + 1`, honouring the server's Retry-After within the policy's cap. */
+/** Compute the delay before attempt `attempt + 1`, honouring the server's Retry-After within the policy's cap. */
 export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number): number {
   const exponential = policy.baseDelayMs * 2 ** (attempt - 1);
   return Math.min(policy.maxDelayMs, Math.max(exponential, retryAfterMs ?? 0));
@@ -178,7 +182,7 @@ export interface RetryOutcome<T> {
 
 /**
  * Run `request` until it succeeds, fails with a reason that is not worth retrying, or uses up the
- * policy's attempts. Throws RequestFailure with the attempt count; credentials in messages are masked.
+ * policy's attempts. Throws RequestFailure with the attempt count, with credentials in its message masked.
  */
 export async function withRetry<T>(
   request: () => Promise<T>,

@@ -6,8 +6,8 @@ import { type KubernetesClientModule, requestOptions } from "./client.js";
 import { RequestFailure, type RetryPolicy, withRetry } from "./failures.js";
 
 /**
- * Listing one kind at cluster scope, page by page, trying the kind's API versions in order. One list
- * per kind, never one request per object.
+ * Listing of one kind at cluster scope, page by page, trying the kind's API versions in order. It
+ * sends one list per kind, never one request per object.
  */
 
 export interface ListSettings {
@@ -36,7 +36,7 @@ function apiVersionOf(kind: CollectedKind, version: string): string {
   return kind.group === "" ? version : `${kind.group}/${version}`;
 }
 
-/** List items of built-in kinds carry no apiVersion or kind; put them back so each object stands alone. */
+/** Restore apiVersion and kind, which list items of built-in kinds omit, so each object is complete alone. */
 function withTypeMeta(item: Record<string, unknown>, kind: CollectedKind, version: string): KubeObject {
   return { ...item, apiVersion: apiVersionOf(kind, version), kind: kind.kind } as KubeObject;
 }
@@ -87,7 +87,7 @@ async function listAllPages(settings: ListSettings, kind: CollectedKind, version
 }
 
 /**
- * List every object of `kind`. A 404 moves on to the next version; every other failure, and a 404
+ * List every object of `kind`. A 404 moves on to the next version. Every other failure, and a 404
  * on all versions, becomes a CollectionIssue instead of an exception.
  */
 export async function listKind(settings: ListSettings, kind: CollectedKind): Promise<KindListing> {

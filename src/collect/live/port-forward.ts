@@ -8,7 +8,7 @@ import { type ClassifiedFailure, classifyError, classifyStatus } from "./failure
 
 /**
  * HTTP GETs to admin ports inside a pod through the API server's port-forward subresource. Only the
- * requests in ADMIN_REQUESTS can be made, checked by assertAllowedAdminRequest(): Envoy's admin API
+ * requests in ADMIN_REQUESTS can be made, as assertAllowedAdminRequest() checks. Envoy's admin API
  * and istiod's debug port also serve requests that change state (`/quitquitquit`, `/drain_listeners`,
  * `/debug/force_disconnect`), and those must never be reachable from here.
  */
@@ -22,7 +22,7 @@ export const ADMIN_REQUESTS: ReadonlyArray<{ port: number; path: string }> = [
   { port: ISTIOD_MONITORING_PORT, path: "/debug/mesh" },
 ];
 
-/** Largest response body read through a forward, so a misbehaving endpoint cannot exhaust memory. */
+/** Maximum response body read through a forward, so a misbehaving endpoint cannot exhaust memory. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export class DisallowedAdminRequestError extends Error {
@@ -34,8 +34,7 @@ export class DisallowedAdminRequestError extends Error {
 
 /** Throws DisallowedAdminRequestError unless this is a GET in ADMIN_REQUESTS, compared exactly. */
 export function assertAllowedAdminRequest(method: string, port: number, path: string): void {
-  const allowed =
-    method === "GET" && ADMIN_REQUESTS.some((request) => request.port === port && request.path === path);
+  const allowed = method === "GET" && ADMIN_REQUESTS.some((request) => request.port === port && request.path === path);
   if (!allowed) throw new DisallowedAdminRequestError(method, port, path);
 }
 
@@ -67,7 +66,7 @@ interface ForwardSocket {
 /**
  * A local listener on 127.0.0.1 that opens one port-forward WebSocket per incoming connection, the
  * pattern `kubectl port-forward` uses. Errors from the handshake and from the forward's error
- * channel are kept, so a failed request can say why the tunnel failed.
+ * channel are kept, so a failed request can report why the tunnel failed.
  */
 class PortForwardTunnel {
   private readonly server: Server;
@@ -167,7 +166,7 @@ function getOnce(port: number, path: string, timeoutMs: number): Promise<AdminRe
   });
 }
 
-/** Explain a failed forwarded request from what the handshake or the error channel reported. */
+/** Classify a failed forwarded request, using what the handshake or the error channel reported. */
 function classifyForwardError(error: unknown, tunnel: PortForwardTunnel, target: PodPort): ClassifiedFailure {
   const where = `${target.namespace}/${target.pod}:${target.port}`;
   const handshake = tunnel.handshakeError as { message?: unknown; error?: unknown } | undefined;
@@ -181,7 +180,7 @@ function classifyForwardError(error: unknown, tunnel: PortForwardTunnel, target:
           reason: "forbidden",
           status: code,
           retryable: false,
-          message: `403 Forbidden: port-forward to ${where} was denied; the caller needs get and create on pods/portforward`,
+          message: `403 Forbidden: port-forward to ${where} was denied. Grant get and create on pods/portforward (see deploy/rbac.yaml)`,
         };
       }
       return classifyStatus(code, `port-forward to ${where} was rejected`);

@@ -5,7 +5,7 @@ import { classifyError } from "./failures.js";
 
 /**
  * HTTP probes from the plan: one request per probe with the global fetch, redirects not followed
- * (a 302 is the answer, not a step), and up to three attempts on network errors.
+ * (a 302 is the result, not a step), and up to three attempts on network errors.
  */
 
 /** Response headers that show which proxies a request went through. */
@@ -17,6 +17,18 @@ export interface ProbeSettings {
   /** Pause between attempts. @default 250 */
   retryDelayMs: number;
   clock: () => Date;
+}
+
+/** fetch rejects URLs with credentials, so `user:password@` becomes a Basic Authorization header. */
+function splitCredentials(raw: string): { url: string; headers: Record<string, string> } {
+  const url = new URL(raw);
+  if (url.username === "" && url.password === "") return { url: raw, headers: {} };
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = "";
+  url.password = "";
+  const token = Buffer.from(`${user}:${password}`).toString("base64");
+  return { url: url.toString(), headers: { authorization: `Basic ${token}` } };
 }
 
 function curlCommand(probe: PlanProbe, url: string): string {
@@ -45,12 +57,14 @@ export async function runProbe(probe: PlanProbe, settings: ProbeSettings): Promi
     attempts = attempt;
     const attemptStart = performance.now();
     try {
-      const response = await fetch(probe.url, {
+      const { url: target, headers: requestHeaders } = splitCredentials(probe.url);
+      const response = await fetch(target, {
         method: probe.method,
+        headers: requestHeaders,
         redirect: "manual",
         signal: AbortSignal.timeout(probe.timeoutSeconds * 1000),
       });
-      // The body is not evidence; cancel it so the connection is released.
+      // The body is not evidence, so cancel it and release the connection.
       await response.body?.cancel();
       const latencyMs = Math.round(performance.now() - attemptStart);
       const headers: Record<string, string> = {};

@@ -4,8 +4,9 @@ import * as path from "node:path";
 import { UserError } from "../../errors.js";
 import { type CollectedState, SNAPSHOT_FORMAT } from "../types.js";
 import { newestObjectTimestamp } from "./capture-time.js";
-import { parseDocuments } from "./documents.js";
+import { type ParsedDocument, parseDocuments } from "./documents.js";
 import { fileSystemError, type InputFile, listSnapshotFiles, readInputFileText } from "./input-files.js";
+import { readJsonObjectFile } from "./json-pieces.js";
 import { kubeletVersionOf } from "./kubernetes-version.js";
 import { ObjectCollector } from "./object-collector.js";
 
@@ -31,8 +32,7 @@ export async function readSnapshot(inputPath: string): Promise<CollectedState> {
   const collector = new ObjectCollector();
   let snapshotFiles = 0;
   for (const file of files) {
-    const { text } = await readInputFileText(file);
-    const documents = parseDocuments(text, file.relativePath, file.displayPath);
+    const documents = await readDocuments(file);
     collector.files.push(file.relativePath);
 
     const snapshotDocumentsBefore = collector.snapshotDocuments;
@@ -53,6 +53,22 @@ export async function readSnapshot(inputPath: string): Promise<CollectedState> {
     throw noObjectsError(inputPath, isFolder, collector);
   }
   return buildState(inputPath, snapshotFiles === files.length, collector);
+}
+
+/**
+ * Parses one file. A `.json` or `.json.gz` file whose text is one JSON object is scanned in
+ * chunks, so its text is never held as one string; anything else, and any file that scan does not
+ * accept, takes the general path, which reports errors with their place.
+ */
+async function readDocuments(file: InputFile): Promise<ParsedDocument[]> {
+  if (/\.json(\.gz)?$/i.test(file.relativePath)) {
+    const parsed = await readJsonObjectFile(file.absolutePath);
+    if (parsed !== undefined) {
+      return [{ value: parsed.value, line: parsed.line }];
+    }
+  }
+  const { text } = await readInputFileText(file);
+  return parseDocuments(text, file.relativePath, file.displayPath);
 }
 
 async function statInput(inputPath: string): Promise<Stats> {
@@ -77,23 +93,34 @@ function singleFile(inputPath: string): InputFile {
 }
 
 function noObjectsError(inputPath: string, isFolder: boolean, collector: ObjectCollector): UserError {
-  const details: string[] = [];
+  const counts: string[] = [];
   if (isFolder) {
-    details.push(`read ${collector.files.length} ${collector.files.length === 1 ? "file" : "files"}`);
+    counts.push(`read ${plural(collector.files.length, "file")}`);
   }
-  const firstSkipped = collector.skippedDocuments[0];
-  if (firstSkipped !== undefined) {
-    const where = firstSkipped.line === undefined ? firstSkipped.file : `${firstSkipped.file}:${firstSkipped.line}`;
-    details.push(
-      `skipped ${collector.skippedDocuments.length} documents (the first, ${where}: ${firstSkipped.reason})`,
-    );
+  if (collector.skippedDocuments.length > 0) {
+    counts.push(`skipped ${plural(collector.skippedDocuments.length, "document")}`);
   }
   if (collector.secretsDropped > 0) {
-    details.push(`dropped ${collector.secretsDropped} Secrets`);
+    counts.push(`dropped ${plural(collector.secretsDropped, "Secret")}`);
   }
+
   const what = isFolder ? `snapshot folder ${inputPath}` : inputPath;
-  const summary = details.length === 0 ? "" : ` (${details.join("; ")})`;
-  return new UserError(`no Kubernetes objects found in ${what}${summary}. ${ACCEPTED_INPUT_HINT}`);
+  let message = `no Kubernetes objects found in ${what}`;
+  if (counts.length > 0) {
+    const last = counts.pop()!;
+    message += `: ${counts.length === 0 ? last : `${counts.join(", ")} and ${last}`}`;
+  }
+  message += ".";
+  const first = collector.skippedDocuments[0];
+  if (first !== undefined) {
+    const where = first.line === undefined ? first.file : `${first.file}:${first.line}`;
+    message += ` First skipped: ${where} (${first.reason}).`;
+  }
+  return new UserError(`${message} ${ACCEPTED_INPUT_HINT}`);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 function buildState(inputPath: string, onlySnapshots: boolean, collector: ObjectCollector): CollectedState {

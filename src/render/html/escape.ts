@@ -1,3 +1,5 @@
+import { escapeControlCharacters } from "../common.js";
+
 /** Markup that is already safe: produced by `html` or explicitly trusted with `raw`. */
 export class SafeHtml {
   constructor(readonly value: string) {}
@@ -11,8 +13,14 @@ export function raw(value: string): SafeHtml {
   return new SafeHtml(value);
 }
 
+const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/**
+ * Escapes text for element content and for quoted attribute values; unquoted attributes are never safe.
+ * Control and bidirectional-override characters become visible `\xNN` escapes, as in the terminal report.
+ */
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+  return escapeControlCharacters(value).replace(/[&<>"']/g, (character) => ENTITIES[character] ?? character);
 }
 
 /** A value the template accepts: arrays are joined, and null, undefined and false render nothing. */

@@ -26,7 +26,13 @@ export interface FlowOptions {
  */
 export const DEFAULT_FLOW: FlowOptions = {
   hops: [
-    { id: "request", label: "Public request", detail: "client, HTTPS", checkIds: ["MP-PROBE-*"], categories: ["probes"] },
+    {
+      id: "request",
+      label: "Public request",
+      detail: "client, HTTPS",
+      checkIds: ["MP-PROBE-*"],
+      categories: ["probes"],
+    },
     { id: "ingress", label: "ingress-nginx", detail: "not meshed", checkIds: ["MP-ING-*"], categories: ["probes"] },
     {
       id: "envoy",
@@ -35,7 +41,13 @@ export const DEFAULT_FLOW: FlowOptions = {
       checkIds: ["MP-INJ-01", "MP-INJ-02", "MP-NS-*", "MP-ID-*"],
       categories: ["injection", "native-sidecars", "identity"],
     },
-    { id: "app", label: "App container", detail: "meshed service", checkIds: ["MP-HEALTH-*"], categories: ["workload-health"] },
+    {
+      id: "app",
+      label: "App container",
+      detail: "meshed service",
+      checkIds: ["MP-HEALTH-*"],
+      categories: ["workload-health"],
+    },
     {
       id: "postgres",
       label: "Managed Postgres",
@@ -51,7 +63,13 @@ export const DEFAULT_FLOW: FlowOptions = {
       checkIds: ["MP-INJ-03"],
       categories: ["injection"],
     },
-    { id: "istiod", label: "istiod", detail: "configures sidecars", checkIds: ["MP-CP-*"], categories: ["control-plane"] },
+    {
+      id: "istiod",
+      label: "istiod",
+      detail: "configures sidecars",
+      checkIds: ["MP-CP-*"],
+      categories: ["control-plane"],
+    },
     {
       id: "spire-server",
       label: "SPIRE server",
@@ -59,8 +77,20 @@ export const DEFAULT_FLOW: FlowOptions = {
       checkIds: ["MP-SP-01", "MP-SP-04", "MP-SP-05", "MP-SP-06", "MP-TD-*"],
       categories: ["spire", "trust-domain"],
     },
-    { id: "spire-agent", label: "SPIRE agent", detail: "one per node", checkIds: ["MP-SP-02", "MP-SP-07"], categories: ["spire"] },
-    { id: "csi", label: "SPIFFE CSI driver", detail: "mounts the agent socket", checkIds: ["MP-SP-03"], categories: ["spire"] },
+    {
+      id: "spire-agent",
+      label: "SPIRE agent",
+      detail: "one per node",
+      checkIds: ["MP-SP-02", "MP-SP-07"],
+      categories: ["spire"],
+    },
+    {
+      id: "csi",
+      label: "SPIFFE CSI driver",
+      detail: "mounts the socket",
+      checkIds: ["MP-SP-03"],
+      categories: ["spire"],
+    },
   ],
 };
 
@@ -78,52 +108,62 @@ function matchesId(pattern: string, id: string): boolean {
 
 export function resolveHop(hop: FlowHop, result: RunResult): ResolvedHop {
   const byId = result.checks.filter((item) => hop.checkIds.some((pattern) => matchesId(pattern, item.id)));
-  if (byId.length > 0) return { hop, checks: byId, verdict: worstVerdict(byId.map((c) => c.verdict)), matchedBy: "check ids" };
+  if (byId.length > 0)
+    return { hop, checks: byId, verdict: worstVerdict(byId.map((c) => c.verdict)), matchedBy: "check ids" };
 
   const categories = hop.categories ?? [];
   const byCategory = result.checks.filter((item) => categories.includes(item.category));
   if (byCategory.length > 0) {
-    return { hop, checks: byCategory, verdict: worstVerdict(byCategory.map((c) => c.verdict)), matchedBy: "categories" };
+    return {
+      hop,
+      checks: byCategory,
+      verdict: worstVerdict(byCategory.map((c) => c.verdict)),
+      matchedBy: "categories",
+    };
   }
   return { hop, checks: [], matchedBy: "nothing" };
 }
 
-/** Where each drawn hop sits in the 1100×400 view box; every node is 140 wide except the dependencies. */
+/** Position of each drawn hop in the 1140×400 view box; every node is 150 wide except the dependencies. */
 const LAYOUT: Record<string, { x: number; y: number; width: number }> = {
-  request: { x: 10, y: 40, width: 140 },
-  ingress: { x: 210, y: 40, width: 140 },
-  envoy: { x: 430, y: 40, width: 140 },
-  app: { x: 620, y: 40, width: 140 },
-  postgres: { x: 850, y: 8, width: 240 },
-  vault: { x: 850, y: 86, width: 240 },
-  datastores: { x: 850, y: 164, width: 240 },
-  istiod: { x: 620, y: 200, width: 140 },
-  "spire-server": { x: 10, y: 320, width: 140 },
-  "spire-agent": { x: 210, y: 320, width: 140 },
-  csi: { x: 430, y: 320, width: 140 },
+  request: { x: 10, y: 40, width: 150 },
+  ingress: { x: 215, y: 40, width: 150 },
+  envoy: { x: 460, y: 40, width: 150 },
+  app: { x: 680, y: 40, width: 150 },
+  postgres: { x: 900, y: 8, width: 230 },
+  vault: { x: 900, y: 86, width: 230 },
+  datastores: { x: 900, y: 164, width: 230 },
+  istiod: { x: 680, y: 200, width: 150 },
+  "spire-server": { x: 10, y: 320, width: 150 },
+  "spire-agent": { x: 215, y: 320, width: 150 },
+  csi: { x: 460, y: 320, width: 150 },
 };
 const NODE_HEIGHT = 66;
+const POD_BOX = { x: 445, y: 12, width: 400, height: 112 };
+
+type Side = "right" | "left" | "top" | "bottom" | "bottom-right";
 
 /** Edges as [from, to, label, from side, to side]. */
-const EDGES: Array<[string, string, string, "right" | "top", "left" | "bottom"]> = [
+const EDGES: Array<[string, string, string, Side, Side]> = [
   ["request", "ingress", "HTTPS", "right", "left"],
   ["ingress", "envoy", "plaintext", "right", "left"],
   ["envoy", "app", "localhost", "right", "left"],
   ["app", "postgres", "", "right", "left"],
   ["app", "vault", "", "right", "left"],
   ["app", "datastores", "", "right", "left"],
-  ["istiod", "envoy", "xDS config", "top", "bottom"],
+  ["istiod", "envoy", "xDS config", "top", "bottom-right"],
   ["spire-server", "spire-agent", "SVIDs", "right", "left"],
   ["spire-agent", "csi", "Workload API", "right", "left"],
   ["csi", "envoy", "SVID via SDS", "top", "bottom"],
 ];
 
-function anchor(id: string, side: "right" | "left" | "top" | "bottom"): { x: number; y: number } {
+function anchor(id: string, side: Side): { x: number; y: number } {
   const box = LAYOUT[id];
   if (!box) return { x: 0, y: 0 };
   if (side === "right") return { x: box.x + box.width, y: box.y + NODE_HEIGHT / 2 };
   if (side === "left") return { x: box.x, y: box.y + NODE_HEIGHT / 2 };
   if (side === "top") return { x: box.x + box.width / 2, y: box.y };
+  if (side === "bottom-right") return { x: box.x + box.width * 0.8, y: box.y + NODE_HEIGHT };
   return { x: box.x + box.width / 2, y: box.y + NODE_HEIGHT };
 }
 
@@ -131,8 +171,11 @@ export function verdictClass(verdict: Verdict | undefined): string {
   return `v-${verdict ?? "none"}`;
 }
 
+/** The terminal's skip symbol (U+23ED) is missing from many fonts, so the page uses a Latin-1 one. */
+const PAGE_SYMBOLS: Record<Verdict, string> = { ...VERDICT_SYMBOLS, skip: "»" };
+
 export function verdictLabel(verdict: Verdict | undefined): string {
-  return verdict ? `${VERDICT_SYMBOLS[verdict]} ${verdict}` : "no check";
+  return verdict ? `${PAGE_SYMBOLS[verdict]} ${verdict}` : "no check";
 }
 
 function renderNode(resolved: ResolvedHop): SafeHtml {
@@ -168,7 +211,7 @@ export function renderFlow(result: RunResult, flow: FlowOptions = DEFAULT_FLOW):
   const drawn = resolved.filter((item) => item.hop.id in LAYOUT);
   const drawnIds = new Set(drawn.map((item) => item.hop.id));
   const edges = EDGES.filter(([from, to]) => drawnIds.has(from) && drawnIds.has(to));
-  const pod = { x: 415, y: 12, width: 360, height: 112 };
+  const pod = POD_BOX;
 
   const rows = resolved.map(
     (item) => html`<tr class="${verdictClass(item.verdict)}">
@@ -182,8 +225,9 @@ export function renderFlow(result: RunResult, flow: FlowOptions = DEFAULT_FLOW):
 
   return html`<section class="flow" aria-labelledby="flow-heading">
 <h2 id="flow-heading">Request and identity flow</h2>
+<p class="scroll-hint">Scroll sideways to see the whole flow; the table below lists every hop.</p>
 <div class="flow-scroll">
-<svg viewBox="0 0 1100 400" role="img" aria-labelledby="flow-title" xmlns="http://www.w3.org/2000/svg">
+<svg viewBox="0 0 1140 400" role="img" aria-labelledby="flow-title" xmlns="http://www.w3.org/2000/svg">
 <title id="flow-title">Public request through ingress-nginx to a meshed pod's Envoy sidecar and app, its dependencies, istiod configuring the sidecar and SPIRE delivering its identity</title>
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow-head"/></marker></defs>
 <rect x="${pod.x}" y="${pod.y}" width="${pod.width}" height="${pod.height}" rx="12" class="pod-box"/>
@@ -199,7 +243,7 @@ ${drawn.map(renderNode)}
 </section>`;
 }
 
-/** The HTML id of a check's section; check ids are `MP-AREA-NN`, but anything else is made safe too. */
+/** Returns the HTML id of a check's section. Check ids are `MP-AREA-NN`, and any other character becomes `-`. */
 export function checkAnchor(id: string): string {
   return `check-${id.replace(/[^A-Za-z0-9_-]/g, "-")}`;
 }

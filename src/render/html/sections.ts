@@ -2,11 +2,14 @@ import type { CheckResult, Evidence, Finding, Verdict } from "../../checks/types
 import { worstVerdict } from "../../checks/types.js";
 import type { RunResult } from "../../run/result.js";
 import {
-  ATTENTION_VERDICTS,
+  bannerParts,
   type CategoryGroup,
+  describeBaseline,
   describeSource,
-  formatBannerLine,
+  describeWaiver,
+  omittedNote,
   SUMMARY_GROUPS,
+  showsFindings,
   truncateLines,
   VERDICTS,
 } from "../common.js";
@@ -21,7 +24,7 @@ function list(items: readonly string[]): SafeHtml {
   return html`<ul>${items.map((item) => html`<li>${item}</li>`)}</ul>`;
 }
 
-/** The header: where the data came from, the state line, counts, and what the next step waits on. */
+/** Renders the header: where the data came from, the state line, counts, and what the next step waits on. */
 export function renderBanner(result: RunResult): SafeHtml {
   const { banner } = result;
   const overall = worstVerdict(result.checks.map((item) => item.verdict));
@@ -31,7 +34,6 @@ export function renderBanner(result: RunResult): SafeHtml {
     ["App services meshed", banner.appServicesMeshed],
     ["Canaries meshed", banner.canariesMeshed],
     ["Outages", banner.outages],
-    ["Paused before", banner.pausedBefore.join(" / ") || "nothing"],
   ];
   const counts = VERDICTS.filter((verdict) => (result.counts[verdict] ?? 0) > 0).map(
     (verdict) => html`<li class="badge ${verdictClass(verdict)}">${result.counts[verdict]} ${verdict}</li>`,
@@ -41,8 +43,10 @@ export function renderBanner(result: RunResult): SafeHtml {
 <h1>meshproof report: ${result.cluster.name ?? result.cluster.source}</h1>
 <p class="source">${describeSource(result).join(" · ")}</p>
 <section class="banner ${verdictClass(overall)}" aria-label="State">
-<p class="state">${formatBannerLine(banner)}</p>
+<p class="state">STATE: ${bannerParts(banner).map((part, index) => html`${index > 0 ? " · " : ""}<span>${part}</span>`)}</p>
 <dl class="tiles">${tiles.map(([label, value]) => html`<div class="tile"><dt>${label}</dt><dd>${value}</dd></div>`)}</dl>
+${describeBaseline(banner) ? html`<p class="paused">${describeBaseline(banner)}</p>` : ""}
+${banner.pausedBefore.length > 0 ? html`<p class="paused"><strong>Paused before:</strong> ${banner.pausedBefore.join(" → ")}</p>` : ""}
 <ul class="counts" aria-label="Checks by verdict">${counts}</ul>
 ${banner.outageSubjects.length > 0 ? html`<h2>Outages</h2>${list(banner.outageSubjects)}` : ""}
 ${banner.nextStepWaitsOn && banner.nextStepWaitsOn.length > 0 ? html`<h2>Next step waits on</h2>${list(banner.nextStepWaitsOn)}` : ""}
@@ -55,29 +59,33 @@ function renderFindingRow(finding: Finding): SafeHtml {
     finding.basis && finding.basis.length > 0 ? `basis: ${finding.basis.join(", ")}` : "",
     finding.strength ? `strength: ${finding.strength}` : "",
   ].filter(Boolean);
+  const waiver = describeWaiver(finding);
   return html`<tr class="${verdictClass(finding.verdict)}">
 <td data-label="Verdict">${badge(finding.verdict)}</td>
 <td data-label="Subject" class="finding-subject">${finding.subject}</td>
-<td data-label="Message">${finding.message}${trust.length > 0 ? html`<div class="trust">${trust.join("; ")}</div>` : ""}</td>
+<td data-label="Message">${finding.message}${trust.length > 0 ? html`<div class="trust">${trust.join("; ")}</div>` : ""}${
+    waiver ? html`<div class="waiver">${waiver}</div>` : ""
+  }</td>
 <td data-label="Hint">${finding.hint ?? ""}</td>
 </tr>`;
 }
 
 function renderFindings(item: CheckResult): SafeHtml {
   if (item.findings.length === 0) return html``;
-  const table = html`<table class="findings">
+  return html`<table class="findings">
 <thead><tr><th scope="col">Verdict</th><th scope="col">Subject</th><th scope="col">Message</th><th scope="col">Hint</th></tr></thead>
 <tbody>${item.findings.map(renderFindingRow)}</tbody>
 </table>`;
-  // A passing check's findings only list what was proven, so they start collapsed.
-  if (ATTENTION_VERDICTS.has(item.verdict)) return table;
-  return html`<details><summary>${item.findings.length} ${item.findings.length === 1 ? "finding" : "findings"}</summary>${table}</details>`;
+}
+
+function plural(count: number, singular: string): string {
+  return `${count} ${count === 1 ? singular : `${singular}s`}`;
 }
 
 function renderEvidence(evidence: Evidence, maxLines: number): SafeHtml {
   const output = truncateLines(evidence.output, maxLines);
   const total = output.lines.length + output.omitted;
-  const note = output.omitted > 0 ? `\n… ${output.omitted} more lines not shown; the JSON report has the full output` : "";
+  const note = output.omitted > 0 ? `\n${omittedNote(output.omitted)}` : "";
   return html`<div class="evidence-item">
 <pre><code>$ ${evidence.command}</code></pre>
 <details class="output"><summary>Captured output (${total} ${total === 1 ? "line" : "lines"}, ${evidence.source})</summary>
@@ -87,18 +95,26 @@ function renderEvidence(evidence: Evidence, maxLines: number): SafeHtml {
 }
 
 function renderCheck(item: CheckResult, evidenceLines: number): SafeHtml {
+  const remediation = item.remediation
+    ? html`<p class="remediation"><strong>Remediation:</strong> ${item.remediation}</p>`
+    : "";
+  const evidence =
+    item.evidence.length > 0
+      ? html`<div class="evidence"><h4>Evidence</h4>${item.evidence.map((entry) => renderEvidence(entry, evidenceLines))}</div>`
+      : "";
+  let body = html`${renderFindings(item)}${remediation}${evidence}`;
+  // A check that needs no attention only lists what was proven, so its findings and evidence start collapsed.
+  if (!showsFindings(item) && (item.findings.length > 0 || item.evidence.length > 0)) {
+    const label = `${plural(item.findings.length, "finding")}, ${plural(item.evidence.length, "evidence item")}`;
+    body = html`${remediation}<details class="more"><summary>${label}</summary>${renderFindings(item)}${evidence}</details>`;
+  }
+
   return html`<article class="check ${verdictClass(item.verdict)}" id="${checkAnchor(item.id)}">
 <div class="check-head">${badge(item.verdict)} <code class="check-id">${item.id}</code> <h3>${item.title}</h3></div>
 <p class="summary">${item.summary}</p>
 ${item.proves ? html`<p><strong>Proves:</strong> ${item.proves}</p>` : ""}
 ${item.reads.length > 0 ? html`<p class="muted"><strong>Reads:</strong> ${item.reads.join(", ")}</p>` : ""}
-${renderFindings(item)}
-${item.remediation ? html`<p class="remediation"><strong>Remediation:</strong> ${item.remediation}</p>` : ""}
-${
-  item.evidence.length > 0
-    ? html`<div class="evidence"><h4>Evidence</h4>${item.evidence.map((evidence) => renderEvidence(evidence, evidenceLines))}</div>`
-    : ""
-}
+${body}
 </article>`;
 }
 
@@ -130,7 +146,7 @@ ${items.length > 0 ? list(items) : html`<p class="muted">None.</p>`}
   return html`<section aria-labelledby="summary-heading"><h2 id="summary-heading">Summary</h2><div class="groups">${cards}</div></section>`;
 }
 
-/** What could not be read, skipped input documents and reader warnings; nothing when all is clean. */
+/** Renders the input section: files and objects read, Secrets dropped, what could not be read, skipped documents and reader warnings. */
 export function renderInput(result: RunResult): SafeHtml {
   const { input, collectionIssues } = result;
   const rows = [
@@ -144,7 +160,8 @@ export function renderInput(result: RunResult): SafeHtml {
       return html`<li>Skipped <code>${where}</code>: ${skipped.reason}</li>`;
     }),
     ...input.duplicates.map(
-      (duplicate) => html`<li>Duplicate ${duplicate.subject}: kept ${duplicate.keptFile}, ignored ${duplicate.firstFile}</li>`,
+      (duplicate) =>
+        html`<li>Duplicate ${duplicate.subject}: kept ${duplicate.keptFile}, ignored ${duplicate.firstFile}</li>`,
     ),
     ...input.warnings.map((warning) => html`<li>${warning}</li>`),
   ];

@@ -5,6 +5,7 @@ export const REPORT_CSS = `
   --pass: #1a7f37; --pass-bg: #e6f4ea; --warn: #9a6700; --warn-bg: #fff4d6;
   --fail: #c4262e; --fail-bg: #fde2e1; --info: #0b62b4; --info-bg: #e3f0fb;
   --unknown: #6f42c1; --unknown-bg: #efe6f7; --skip: #59636e; --skip-bg: #eef1f4;
+  --waived: #0f6e6e; --waived-bg: #e0f2f1;
   --none: #8c959f; --none-bg: #f6f8fa;
 }
 * { box-sizing: border-box; }
@@ -27,13 +28,16 @@ a { color: var(--info); }
 .banner.v-warn { border-color: var(--warn); }
 .banner.v-pass { border-color: var(--pass); }
 .state { font-size: 1.1rem; font-weight: 650; margin: 0 0 12px; overflow-wrap: anywhere; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 10px; margin: 0; }
+.state span { white-space: nowrap; }
+@media (max-width: 640px) { .state span { white-space: normal; } }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); align-items: start; gap: 10px; margin: 0; }
 .tile { background: var(--page); border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; margin: 0; }
 .tile dt { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
 .tile dd { margin: 0; font-size: 1.2rem; font-weight: 650; overflow-wrap: anywhere; }
 .banner ul { margin: 4px 0 0; padding-left: 20px; }
+.paused { margin: 12px 0 0; overflow-wrap: anywhere; }
 .banner h2 { font-size: 1rem; border: 0; margin: 14px 0 0; padding: 0; }
-.counts { display: flex; flex-wrap: wrap; gap: 6px; margin: 12px 0 0; padding: 0; list-style: none; }
+.banner .counts { display: flex; flex-wrap: wrap; gap: 6px; margin: 12px 0 0; padding: 0; list-style: none; }
 
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 650;
   border: 1px solid currentColor; white-space: nowrap; }
@@ -43,11 +47,12 @@ a { color: var(--info); }
 .v-info { --v: var(--info); --v-bg: var(--info-bg); }
 .v-unknown { --v: var(--unknown); --v-bg: var(--unknown-bg); }
 .v-skip { --v: var(--skip); --v-bg: var(--skip-bg); }
+.v-waived { --v: var(--waived); --v-bg: var(--waived-bg); }
 .v-none { --v: var(--none); --v-bg: var(--none-bg); }
 .badge[class*="v-"] { color: var(--v); background: var(--v-bg); }
 
 .flow-scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 10px; padding: 8px; }
-.flow svg { display: block; width: 100%; min-width: 720px; height: auto; }
+.flow svg { display: block; width: 100%; min-width: 860px; height: auto; }
 .flow .hop rect { fill: var(--v-bg); stroke: var(--v); stroke-width: 2; }
 .flow .hop text { text-anchor: middle; fill: var(--text); }
 .flow .hop-label { font-size: 14px; font-weight: 650; }
@@ -56,12 +61,15 @@ a { color: var(--info); }
 .flow .edge { stroke: var(--muted); stroke-width: 1.5; }
 .flow .arrow-head { fill: var(--muted); }
 .flow .edge-label { font-size: 11px; fill: var(--muted); }
+.flow .scroll-hint { display: none; font-size: 13px; color: var(--muted); margin: 0 0 6px; }
+.hops th[scope="row"] { overflow-wrap: break-word; min-width: 7.5em; }
+.hops a { white-space: nowrap; }
 .flow .pod-box { fill: none; stroke: var(--muted); stroke-dasharray: 5 4; }
 .flow .pod-label { font-size: 11px; fill: var(--muted); }
 
 table { border-collapse: collapse; width: 100%; margin: 10px 0 0; font-size: 14px; }
 th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
-thead th { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+thead th { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; white-space: nowrap; overflow-wrap: normal; }
 
 .toc { display: flex; flex-wrap: wrap; gap: 6px 14px; padding: 0; margin: 12px 0 0; list-style: none; }
 .category { scroll-margin-top: 12px; }
@@ -73,10 +81,13 @@ thead th { font-size: 12px; color: var(--muted); text-transform: uppercase; lett
 .summary { font-weight: 550; overflow-wrap: anywhere; }
 .finding-subject { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
 .trust { color: var(--muted); font-size: 13px; }
+.waiver { color: var(--waived); font-size: 13px; }
 .evidence { margin: 10px 0 0; }
 .evidence h4 { font-size: 13px; margin: 12px 0 4px; color: var(--muted); font-weight: 600; }
 .evidence-item { margin: 0 0 8px; }
 .evidence-item details { margin: 4px 0 0; }
+.more { margin: 8px 0 0; }
+.more > summary { font-size: 14px; }
 summary { cursor: pointer; color: var(--muted); font-size: 13px; }
 .output pre { margin-top: 4px; }
 .remediation { background: var(--panel); border-radius: 6px; padding: 8px 10px; overflow-wrap: anywhere; }
@@ -94,6 +105,8 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
   .findings thead { display: none; }
   .findings tr { display: block; border-bottom: 1px solid var(--line); padding: 6px 0; }
   .findings td { display: block; border: 0; padding: 2px 0; }
+  .flow .scroll-hint { display: block; }
+  .findings td:empty { display: none; }
   .findings td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: 12px; }
   .check { padding: 10px; }
 }
@@ -106,6 +119,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
   .flow .hop rect { fill: #fff !important; }
   .flow-scroll { overflow: visible; border: 0; }
   .flow svg { min-width: 0; }
+  .flow .scroll-hint { display: none; }
   details::details-content { content-visibility: visible; display: contents; }
   details > summary { list-style: none; }
   details > summary::-webkit-details-marker { display: none; }

@@ -1,0 +1,129 @@
+import * as assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CATEGORY_TITLES } from "../../src/checks/types.js";
+import { escapeXmlAttribute, escapeXmlText, renderJunit, stripInvalidXmlCharacters } from "../../src/render/junit.js";
+import { fixtureRunResult, HOSTILE_MESSAGE, HOSTILE_SUBJECT } from "../fixtures/run-result.js";
+import { parseXml, type XmlElement } from "./xml.js";
+
+function testCases(suite: XmlElement): XmlElement[] {
+  return suite.children.filter((child) => child.name === "testcase");
+}
+
+function child(element: XmlElement, name: string): XmlElement | undefined {
+  return element.children.find((candidate) => candidate.name === name);
+}
+
+describe("junit report", () => {
+  const result = fixtureRunResult();
+  const root = parseXml(renderJunit(result));
+  const suites = root.children;
+
+  it("is one testsuite per category", () => {
+    assert.equal(root.name, "testsuites");
+    assert.deepEqual(
+      suites.map((suite) => suite.attributes.name),
+      result.categories.map((category) => CATEGORY_TITLES[category]),
+    );
+  });
+
+  it("has a testcase per check and per finding", () => {
+    const expected = result.checks.length + result.checks.reduce((sum, item) => sum + item.findings.length, 0);
+    const all = suites.flatMap(testCases);
+    assert.equal(all.length, expected);
+    assert.equal(root.attributes.tests, String(expected));
+    assert.ok(
+      all.some((testCase) => testCase.attributes.name === "MP-CP-01 istiod is healthy and at the intended version"),
+    );
+    assert.ok(all.some((testCase) => testCase.attributes.name === "MP-CP-01 Deployment istio-system/istiod"));
+    for (const suite of suites) {
+      const category = result.categories.find((candidate) => CATEGORY_TITLES[candidate] === suite.attributes.name);
+      for (const testCase of testCases(suite)) assert.equal(testCase.attributes.classname, `meshproof.${category}`);
+    }
+  });
+
+  it("counts failures, skips and tests per suite", () => {
+    let failures = 0;
+    let skipped = 0;
+    for (const suite of suites) {
+      const cases = testCases(suite);
+      const suiteFailures = cases.filter((testCase) => child(testCase, "failure")).length;
+      const suiteSkipped = cases.filter((testCase) => child(testCase, "skipped")).length;
+      assert.equal(suite.attributes.tests, String(cases.length), suite.attributes.name);
+      assert.equal(suite.attributes.failures, String(suiteFailures), suite.attributes.name);
+      assert.equal(suite.attributes.skipped, String(suiteSkipped), suite.attributes.name);
+      assert.equal(suite.attributes.errors, "0");
+      failures += suiteFailures;
+      skipped += suiteSkipped;
+    }
+    const verdicts = result.checks.flatMap((item) => [
+      item.verdict,
+      ...item.findings.map((finding) => finding.verdict),
+    ]);
+    assert.equal(failures, verdicts.filter((verdict) => verdict === "fail" || verdict === "unknown").length);
+    assert.equal(skipped, verdicts.filter((verdict) => verdict === "skip").length);
+    assert.equal(root.attributes.failures, String(failures));
+    assert.equal(root.attributes.skipped, String(skipped));
+  });
+
+  it("maps verdicts to failure, skipped and system-out", () => {
+    const all = new Map(suites.flatMap(testCases).map((testCase) => [testCase.attributes.name, testCase]));
+    const failing = all.get("MP-INJ-03 No datastore carries a sidecar");
+    assert.equal(failing && child(failing, "failure")?.attributes.type, "fail");
+    const unknown = all.get("MP-SP-02 An attested SPIRE agent runs on every node that hosts meshed pods");
+    assert.equal(unknown && child(unknown, "failure")?.attributes.type, "unknown");
+    const skipped = all.get("MP-ID-02 Sidecars hold SVIDs issued by SPIRE");
+    assert.equal(
+      skipped && child(skipped, "skipped")?.attributes.message,
+      "Live evidence was not collected: the input is a snapshot.",
+    );
+    const warning = all.get("MP-CP-02 Istio and Kubernetes versions are a supported pair");
+    assert.ok(warning);
+    assert.equal(child(warning, "failure"), undefined);
+    const output = warning && child(warning, "system-out");
+    assert.match(output?.text ?? "", /^warn: Istio 1\.23/);
+  });
+
+  it("passes a waived finding with its waiver", () => {
+    const waived = suites
+      .flatMap(testCases)
+      .find((testCase) => testCase.attributes.name === "MP-ID-01 ServiceAccount sre/default");
+    assert.ok(waived);
+    assert.equal(child(waived, "failure"), undefined);
+    const output = child(waived, "system-out")?.text ?? "";
+    assert.ok(output.startsWith("waived ServiceAccount sre/default: Used by 10 meshed workloads"), output);
+    assert.ok(output.includes("\n  waived (was warn) until 2026-09-30 by sre-platform: "), output);
+  });
+
+  it("escapes hostile text and drops forbidden characters", () => {
+    const all = suites.flatMap(testCases);
+    const hostile = all.find((testCase) => testCase.attributes.name === `MP-INJ-03 ${HOSTILE_SUBJECT}`);
+    assert.ok(hostile, "the hostile finding's testcase keeps its name");
+    const failure = child(hostile, "failure");
+    assert.equal(failure?.attributes.message, HOSTILE_MESSAGE.replaceAll("\u001b", "").replaceAll("\u0007", ""));
+    assert.ok(failure?.text.includes("<script>alert(1)</script>"));
+  });
+
+  it("test parser rejects malformed XML", () => {
+    const broken = [
+      "<a><b></a>",
+      "<a>&foo;</a>",
+      '<a x="<"/>',
+      "<a>\u0001</a>",
+      "<a>&#1;</a>",
+      "<a>x & y</a>",
+      "<a/><b/>",
+      '<a x="1" x="2"/>',
+    ];
+    for (const document of broken) assert.throws(() => parseXml(document), Error, document);
+    assert.equal(parseXml('<a x="&lt;&#10;"><b/>t&amp;</a>').attributes.x, "<\n");
+  });
+
+  it("keeps line breaks in attributes", () => {
+    assert.equal(escapeXmlAttribute("a\n\"b\"\t<c> & 'd'"), "a&#10;&quot;b&quot;&#9;&lt;c&gt; &amp; &apos;d&apos;");
+  });
+
+  it("strips characters XML 1.0 forbids", () => {
+    assert.equal(stripInvalidXmlCharacters("a\u0000b\u001bc\ud800d\uffffe\u{1f600}\tf"), "abcde\u{1f600}\tf");
+    assert.equal(escapeXmlText("x\u0008 < y"), "x &lt; y");
+  });
+});
