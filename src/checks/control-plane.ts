@@ -53,7 +53,7 @@ export interface IstiodFacts {
   version?: ParsedVersion;
 }
 
-/** The `discovery` container of an istiod pod spec; the first container when none has that name. */
+/** Returns the `discovery` container of an istiod pod spec, or the first container when none has that name. */
 export function discoveryContainer(containers: Container[] | undefined): Container | undefined {
   return containers?.find((container) => container.name === "discovery") ?? containers?.[0];
 }
@@ -89,7 +89,7 @@ export function readIstiod(model: ClusterModel): IstiodFacts {
   };
 }
 
-/** An env value of a container: the literal value, or a note when it comes from elsewhere. */
+/** Reads an env variable of a container: its literal value, or where the value comes from when it is a reference. */
 export function envValue(container: Container | undefined, name: string): { value?: string; indirect?: string } {
   const variable = container?.env?.find((candidate) => candidate.name === name);
   if (!variable) return {};
@@ -233,14 +233,14 @@ function runIstiodHealth(model: ClusterModel, plan: RolloutPlan | undefined): Ch
   if (planned && istiod.tag && !matchesPlannedVersion(istiod.tag, planned)) {
     const running = parseVersion(istiod.tag);
     const wanted = parseVersion(planned);
-    const what =
+    const difference =
       running && wanted && compareMinor(running, wanted) !== 0
         ? `minor ${minorOf(running)} differs from the planned ${minorOf(wanted)}`
         : `patch differs from the planned ${planned}`;
     findings.push({
       subject,
       verdict: "warn",
-      message: `istiod runs ${istiod.tag}, but the plan says ${planned}: the ${what}.`,
+      message: `istiod runs ${istiod.tag}, but the plan sets ${planned}: the ${difference}.`,
       hint: "Upgrade or roll back istiod to the planned version, or correct spec.istio.version in the plan.",
     });
     problems.push(`runs ${istiod.tag}, plan says ${planned}`);
@@ -479,7 +479,7 @@ function kubernetesVersionEvidence(model: ClusterModel): Evidence {
   );
 }
 
-/** The per-pod ENABLE_NATIVE_SIDECARS listing, as the catalogue's jsonpath command prints it. */
+/** Builds the per-pod ENABLE_NATIVE_SIDECARS listing as `kubectl get pod -o jsonpath` prints it. */
 export function nativeSidecarEnvEvidence(istiod: IstiodFacts): Evidence {
   const command = `kubectl -n ${istiod.namespace} get pod -l app=istiod -o jsonpath='{range .items[*]}{.metadata.name} {.spec.containers[0].env[?(@.name=="ENABLE_NATIVE_SIDECARS")].value}{"\\n"}{end}'`;
   const lines = istiod.running.map((entry) => {
@@ -535,7 +535,7 @@ function runVersionSkew(model: ClusterModel): CheckOutcome {
   let olderMore = 0;
   let untagged = 0;
   const flagged = new Set<PodView>();
-  // Patch differences within istiod's minor are within policy: told in the pass finding, not flagged.
+  // Patch differences within istiod's minor are within policy, so they are reported in the pass finding.
   const patchNotes: Array<{ subject: string; text: string }> = [];
   for (const [workload, pods] of byWorkload) {
     const versions = new Map<string, PodView[]>();
@@ -774,8 +774,8 @@ function runInjectorWebhook(model: ClusterModel): CheckOutcome {
     problems.push(`missing ${name}`);
   }
 
-  // The outage consequence of failurePolicy Fail is worth stating either way; on a clean pass it goes
-  // into the pass finding so the check still reads as pass.
+  // The outage consequence of failurePolicy Fail is always stated. On a clean pass it goes into the
+  // pass finding, because an info finding would turn the check's verdict into info.
   const failPolicies = [...new Set(webhooks.map((webhook) => webhook.failurePolicy ?? "Fail"))];
   const outageNote = failPolicies.includes("Fail")
     ? "failurePolicy Fail: while istiod is unreachable, the API server rejects pod creation in injected namespaces (rollouts, scale-ups and evictions stall) until istiod is back."

@@ -11,6 +11,11 @@ import type { CheckDefinition, CheckOutcome, Evidence, Finding } from "./types.j
 const ORIGINATING_TLS_MODES = new Set(["SIMPLE", "MUTUAL", "ISTIO_MUTUAL"]);
 /** Port protocols that make the sidecar parse the bytes as HTTP. */
 const HTTP_PROTOCOLS = new Set(["HTTP", "HTTP2", "GRPC", "GRPC-WEB"]);
+/** Display names of the databases whose port rules differ. */
+const DATABASE_NAMES: Partial<Record<PlanExternalService["protocol"], string>> = {
+  postgres: "Postgres",
+  mysql: "MySQL",
+};
 /** Client ports of the protocols a URL may name without a port. */
 const DEFAULT_PORTS: Partial<Record<PlanExternalService["protocol"], number>> = {
   postgres: 5432,
@@ -54,7 +59,7 @@ function hostMatches(pattern: string | undefined, host: string): boolean {
   return lower.startsWith("*.") && target.endsWith(lower.slice(1));
 }
 
-/** Whether an object's exportTo makes it visible in a namespace (absent means every namespace). */
+/** Checks whether an object's exportTo makes it visible in a namespace (absent means every namespace). */
 function visibleIn(exportTo: string[] | undefined, ownNamespace: string | undefined, namespace: string): boolean {
   if (!exportTo || exportTo.length === 0) return true;
   return (
@@ -72,7 +77,7 @@ function escapeRegExp(text: string): string {
 interface PortUse {
   port: number;
   workload: WorkloadView;
-  /** Where the host and port were found, e.g. `env DATABASE_URL`; never the value itself. */
+  /** Location of the host and port, e.g. `env DATABASE_URL`, and never the value itself. */
   source: string;
 }
 
@@ -104,7 +109,7 @@ function appContainers(pod: PodView): Container[] {
   );
 }
 
-/** Env values, referenced ConfigMap keys and mounted ConfigMaps of a pod; Secret references are only counted. */
+/** Collects env values, referenced ConfigMap keys and mounted ConfigMaps of a pod. Secret references are recorded by name only. */
 function configValues(model: ClusterModel, pod: PodView, secrets: Set<string>): ConfigValue[] {
   const values: ConfigValue[] = [];
   const configMapData = (name: string | undefined) =>
@@ -204,7 +209,7 @@ function siblingPortOf(entry: ConfigValue): number | undefined {
   return candidates.size === 1 ? [...candidates][0] : undefined;
 }
 
-/** One pass over the meshed pods: which external host and port each workload dials. */
+/** Scans the meshed pods once for the external host and port each workload dials. */
 function scanClients(model: ClusterModel, services: PlanExternalService[]): ClientScan {
   const byHost = new Map<string, HostUse>(services.map((service) => [service.host, { uses: [], withoutPort: [] }]));
   const secretReaders: ClientScan["secretReaders"] = new Map();
@@ -260,8 +265,7 @@ function judgeServiceEntryShape(entry: KubeObject, service: PlanExternalService)
   const spec = (entry.spec ?? {}) as ServiceEntrySpec;
   const subject = objectSubject(entry);
   const problems: Finding[] = [];
-  const database =
-    service.protocol === "postgres" ? "Postgres" : service.protocol === "mysql" ? "MySQL" : service.protocol;
+  const database = DATABASE_NAMES[service.protocol] ?? service.protocol;
 
   if (spec.location === "MESH_INTERNAL") {
     problems.push({
@@ -302,14 +306,14 @@ function judgeServiceEntryShape(entry: KubeObject, service: PlanExternalService)
         });
         continue;
       }
-      const why =
+      const protocolReason =
         service.protocol === "postgres"
           ? "Postgres opens in plaintext with an SSLRequest and starts TLS only afterwards, so the sidecar cannot route it"
           : "MySQL sends its greeting first and upgrades to TLS in-band, so the sidecar cannot route it";
       problems.push({
         subject,
         verdict: "fail",
-        message: `${label} has protocol ${protocol || "unset"}: ${why} as ${protocol || "a sniffed protocol"}; ${database} needs TCP`,
+        message: `${label} has protocol ${protocol || "unset"}: ${protocolReason} as ${protocol || "a sniffed protocol"}; ${database} needs TCP`,
         hint: `Set protocol: TCP on the port: kubectl -n ${entry.metadata.namespace} edit serviceentry ${entry.metadata.name}`,
       });
       continue;
@@ -352,7 +356,7 @@ function judgeDestinationRules(
     return rules.map((rule) => ({
       subject: objectSubject(rule),
       verdict: "info" as const,
-      message: `tls.mode ${((rule.spec ?? {}) as DestinationRuleSpec).trafficPolicy?.tls?.mode ?? "unset"}; the plan says the client does not speak TLS itself, so pass-through is not required`,
+      message: `tls.mode ${((rule.spec ?? {}) as DestinationRuleSpec).trafficPolicy?.tls?.mode ?? "unset"}; the plan states that the client does not speak TLS itself, so pass-through is not required`,
     }));
   }
   if (rules.length === 0) {
@@ -498,23 +502,25 @@ function judgeService(
     }
     const knownInUse = planned?.inUse === "yes";
     if (userText || knownInUse) {
-      const who = userText ? `${userText} ${users!.size === 1 ? "dials" : "dial"} it` : "the plan says clients dial it";
+      const dialedBy = userText
+        ? `${userText} ${users!.size === 1 ? "dials" : "dial"} it`
+        : "the plan states that clients dial it";
       findings.push({
         subject: coverageSubject,
         verdict: registryOnly ? "fail" : "warn",
         message: registryOnly
-          ? `${label} is not declared, and ${who}: under REGISTRY_ONLY the sidecar sends it to BlackHoleCluster, so the connection is refused`
-          : `${label} is not declared, and ${who}: it works through PassthroughCluster with no per-host telemetry or policy, and breaks if outbound traffic switches to REGISTRY_ONLY`,
+          ? `${label} is not declared, and ${dialedBy}: under REGISTRY_ONLY the sidecar sends it to BlackHoleCluster, so the connection is refused`
+          : `${label} is not declared, and ${dialedBy}: it works through PassthroughCluster with no per-host telemetry or policy, and breaks if outbound traffic switches to REGISTRY_ONLY`,
         hint: `Add the port to the ServiceEntry: {number: ${number}, name: tcp-${number}, protocol: TCP}`,
       });
-      uncovered.push(`${label} is not declared but ${who}${registryOnly ? " (REGISTRY_ONLY blocks it)" : ""}`);
+      uncovered.push(`${label} is not declared but ${dialedBy}${registryOnly ? " (REGISTRY_ONLY blocks it)" : ""}`);
       continue;
     }
     if (planned?.inUse === "no") {
       findings.push({
         subject: coverageSubject,
         verdict: "info",
-        message: `${label} is not declared; the plan says no client uses it`,
+        message: `${label} is not declared; the plan states that no client uses it`,
       });
       continue;
     }

@@ -22,12 +22,12 @@ function meshedPods(workload: WorkloadView): PodView[] {
   );
 }
 
-/** The SPIFFE ID Istio gives a workload: spiffe://<trust domain>/ns/<namespace>/sa/<service account>. */
+/** Builds the SPIFFE ID Istio gives a workload: spiffe://<trust domain>/ns/<namespace>/sa/<service account>. */
 function istioSpiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
-/** Renders the plan's callerIdTemplate; undefined when it uses a placeholder other than the three supported. */
+/** Renders the plan's callerIdTemplate. Returns undefined when it uses a placeholder other than the three supported. */
 function renderCallerId(plan: RolloutPlan, namespace: string, serviceAccount: string): string | undefined {
   const rendered = plan.spec.callerIdTemplate
     .replaceAll("{trustDomain}", plan.spec.trustDomain)
@@ -245,7 +245,7 @@ function runSocket(model: ClusterModel): CheckOutcome {
 // ---------------------------------------------------------------------------------------------
 // MP-ID-03: the certificate each sidecar serves
 
-/** Attribute values of a distinguished name, whether printed one per line (Node) or comma-separated. */
+/** Parses the attribute values of a distinguished name, printed one per line (as Node does) or comma-separated. */
 function dnAttributes(dn: string): Map<string, string[]> {
   const attributes = new Map<string, string[]>();
   for (const part of dn.split(/\n|,\s*(?=[A-Za-z.0-9]+=)|\/(?=[A-Za-z]+=)/)) {
@@ -260,9 +260,9 @@ function dnAttributes(dn: string): Map<string, string[]> {
 type Issuer = "spire" | "istiod" | "conflicting" | "unrecognised";
 
 /**
- * Tells SPIRE from istiod issuance. SPIRE leaves carry subject O=SPIRE and its default CA is
- * O=SPIFFE; istiod leaves have an empty subject under a root named O=<trust domain>. The ROOTCA
- * validation context (SPIFFE validator or trusted_ca) is a second signal when the collector read it.
+ * Classifies a leaf as issued by SPIRE or by istiod. SPIRE leaves carry subject O=SPIRE, and SPIRE's
+ * default CA is O=SPIFFE. istiod leaves have an empty subject under a root named O=<trust domain>.
+ * The ROOTCA validation context (SPIFFE validator or trusted_ca) is a second signal when collected.
  */
 function issuerOf(leaf: ParsedCertificate, item: ServedCertificateEvidence, trustDomains: string[]): Issuer {
   const subject = dnAttributes(leaf.subject);

@@ -19,7 +19,7 @@ const ROLLOUT_RESOURCE: Record<string, string> = {
   DaemonSet: "daemonset",
 };
 
-/** Pods that still run or wait to run: finished Job pods say nothing about the current template. */
+/** Pods that still run or wait to run. Finished Job pods do not reflect the current template. */
 function livePods(workload: WorkloadView): PodView[] {
   return workload.pods.filter((pod) => pod.phase !== "Succeeded" && pod.phase !== "Failed");
 }
@@ -35,7 +35,7 @@ function restartCommand(workload: WorkloadView): string {
     : `kubectl -n ${workload.namespace} delete pod <pod> (its controller recreates it)`;
 }
 
-/** The jsonpath line kubectl prints for one pod, so evidence reads like the command's output. */
+/** Formats the jsonpath line kubectl prints for one pod, so evidence reads like the command's output. */
 function containersLine(pod: PodView): string {
   const spec = pod.object.spec ?? {};
   const containers = (spec.containers ?? []).map((container) => container.name).join(" ");
@@ -328,14 +328,14 @@ interface DatastoreTarget {
   template?: PodTemplate;
   pods: PodView[];
   podSubjects: Set<string>;
-  /** What the injector would do with a pod created from the template (or the pod's labels) now. */
+  /** Injector decision for a pod created now from the template, or from the pod's labels when there is no template. */
   onRestart?: InjectionDecision;
   /** True when the decision comes from a running pod's labels because the controller object is not in the input. */
   decidedFromPod: boolean;
   datastores: Set<string>;
 }
 
-/** A `-l` selector in kubectl syntax. */
+/** Formats a label selector in kubectl `-l` syntax. */
 function kubectlSelector(selector: LabelSelector): string {
   const parts = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
   for (const expression of selector.matchExpressions ?? []) {
@@ -356,7 +356,7 @@ function leakOf(pod: PodView): string | undefined {
   return undefined;
 }
 
-/** Why a template would be injected on its next restart, naming the missing opt-out. */
+/** Explains why a template would be injected on its next restart, naming the missing opt-out. */
 function latentReason(decision: InjectionDecision, labels: Record<string, string>): string {
   if (labels["sidecar.istio.io/inject"] === "true") {
     return `${decision.reason}, and the template's label sidecar.istio.io/inject: "true" opts it in`;
@@ -365,9 +365,9 @@ function latentReason(decision: InjectionDecision, labels: Record<string, string
 }
 
 /**
- * Collects the controllers and pods each datastore selector matches: pods through the label index,
- * templates by one pass over the workloads and the Jobs that have no pods, so controllers scaled to
- * zero and finished migration Jobs count too.
+ * Collects the controllers and pods each datastore selector matches. Pods come from the label index.
+ * Templates come from one pass over the workloads and over the Jobs that have no pods, so
+ * controllers scaled to zero and finished migration Jobs count too.
  */
 function datastoreTargets(
   model: ClusterModel,
@@ -423,7 +423,7 @@ function datastoreTargets(
     }
   }
 
-  // Jobs whose pods are gone are not workloads in the model; a Helm hook can re-create them.
+  // Jobs whose pods are gone are not workloads in the model, but a Helm hook can re-create them.
   for (const job of model.list("Job")) {
     const namespace = job.metadata.namespace ?? "default";
     const subject = subjectOf("Job", namespace, job.metadata.name);

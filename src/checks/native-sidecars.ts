@@ -32,14 +32,14 @@ const POD_ROWS_LIMIT = 40;
 type Mode = "on" | "off" | "unknown";
 
 interface EnvReading {
-  /** What the env says, or what Istio assumes when it is unset. */
+  /** The env value as set, or the value Istio assumes when it is unset. */
   raw: string;
   unset: boolean;
   indirect?: string;
 }
 
 /**
- * The env's default by Istio minor: false through 1.26, `auto` from 1.27 (native sidecars when the
+ * Returns the env's default by Istio minor: false through 1.26, `auto` from 1.27 (native sidecars when the
  * cluster supports them).
  */
 function defaultValue(istiod: IstiodFacts): string {
@@ -108,7 +108,7 @@ function runNativeSidecars(model: ClusterModel): CheckOutcome {
     findings.push({
       subject: istiod.deploymentSubject,
       verdict: "warn",
-      message: `istiod pods disagree: ${readings.map(({ entry, reading }) => `${entry.pod.name} ${describe(reading)}`).join(", ")}. Whether a new pod gets a native or a classic sidecar depends on which replica answers the webhook.`,
+      message: `istiod pods disagree: ${readings.map(({ entry, reading }) => `${entry.pod.name} ${describe(reading)}`).join(", ")}. Whether a new pod gets a native or a classic sidecar depends on which replica serves the webhook call.`,
       hint: `Finish the rollout so every replica has the same env: kubectl -n ${istiod.namespace} rollout status deploy/${istiod.expectedName}`,
     });
   } else {
@@ -139,7 +139,7 @@ function runNativeSidecars(model: ClusterModel): CheckOutcome {
 
   const counts = countSidecars(model, mode, evidence);
   const onPods = modes.filter((value) => value === "on").length;
-  let countsTold = false;
+  let countsReported = false;
   if (mode === "on") {
     if (kubernetesMinor === undefined) {
       findings.push({
@@ -161,7 +161,7 @@ function runNativeSidecars(model: ClusterModel): CheckOutcome {
         verdict: "pass",
         message: `${describe(readings[0]?.reading ?? { raw: "true", unset: false })} on ${onPods}/${readings.length} running istiod pods; Kubernetes ${kubernetesText} supports native sidecars.${counts.note ? ` ${counts.note}` : ""}`,
       });
-      countsTold = true;
+      countsReported = true;
     }
   } else if (mode === "off" && readings.length > 0) {
     findings.push({
@@ -169,9 +169,9 @@ function runNativeSidecars(model: ClusterModel): CheckOutcome {
       verdict: "info",
       message: `Native sidecars are off (${describe(readings[0]!.reading)}): injected pods get istio-proxy as a regular container (classic sidecars only).${counts.note ? ` ${counts.note}` : ""}`,
     });
-    countsTold = true;
+    countsReported = true;
   }
-  if (!countsTold && counts.note) {
+  if (!countsReported && counts.note) {
     findings.push({ subject: istiod.deploymentSubject, verdict: "info", message: counts.note, hint: counts.hint });
   }
 
@@ -256,7 +256,7 @@ function initContainerPolicies(pod: PodView): string {
 }
 
 /**
- * Whether a Go-template injection template overlays `containers[name=istio-proxy]`. In native
+ * Reports whether a Go-template injection template overlays `containers[name=istio-proxy]`. In native
  * mode the proxy lives in initContainers, so such an overlay adds a second istio-proxy container
  * and the API server rejects the pod. Detection is textual because the template is not YAML until
  * rendered: a `containers:` key whose block names istio-proxy, or a flow list that does.
@@ -324,10 +324,13 @@ function checkInjectorTemplates(
     .find((candidate) => candidate !== undefined);
   const command = `kubectl -n ${istiod.namespace} get cm ${configMap?.metadata.name ?? names[0]} -o jsonpath='{.data.config}'`;
   if (!configMap) {
+    // A snapshot often leaves this ConfigMap out: that skips the template check without voiding the
+    // switch check. A ConfigMap list that failed to load is a real gap, so it is unknown.
+    const listFailed = model.issuesFor("configmaps").length > 0;
     findings.push({
       subject: subjectOf("ConfigMap", istiod.namespace, names[0] ?? "istio-sidecar-injector"),
-      verdict: nativeOn ? "unknown" : "info",
-      message: `ConfigMap ${istiod.namespace}/${names[0]} is not in the input, so custom injection templates were not checked for native-mode conflicts.`,
+      verdict: listFailed ? "unknown" : "skip",
+      message: `ConfigMap ${istiod.namespace}/${names[0]} ${listFailed ? "could not be read" : "is not in the input"}, so custom injection templates were not checked for conflicts with native sidecars.`,
       hint: `Add it to the snapshot: kubectl -n ${istiod.namespace} get cm ${names[0]} -o yaml`,
     });
     return [];
@@ -381,7 +384,7 @@ function checkInjectorTemplates(
   return nativeOn ? patching.map(([name]) => name) : [];
 }
 
-/** How many pods ask for each template through the inject.istio.io/templates annotation. */
+/** Counts the meshed pods that request each template, by annotation or through defaultTemplates. */
 function templateUsage(model: ClusterModel, names: string[], defaults: string[]): Map<string, number> {
   const usage = new Map<string, number>();
   const wanted = new Set(names);

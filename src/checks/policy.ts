@@ -26,7 +26,7 @@ function workloadNames(pods: PodView[]): string {
   return [...new Set(pods.map((pod) => pod.workload.split("/").pop() ?? pod.name))].sort().join(", ");
 }
 
-/** The level at which a policy took part in a pod's effective mode, if it did. */
+/** Returns the level at which a policy took part in a pod's effective mode, if it did. */
 function appliedLevel(effective: EffectiveMtls, subject: string): "workload" | "namespace" | "mesh" | undefined {
   if (effective.workload === subject) return "workload";
   if (effective.namespace === subject) return "namespace";
@@ -121,9 +121,8 @@ function judgePeerAuthentication(model: ClusterModel, exception: PolicyException
     ),
   );
 
-  const callers = exception.callers?.length
-    ? ` for sidecar-less callers in ${exception.callers.map((caller) => caller.namespace).join(", ")}`
-    : "";
+  const callerNamespaces = (exception.callers ?? []).map((caller) => caller.namespace).join(", ");
+  const callers = callerNamespaces ? ` for sidecar-less callers in ${callerNamespaces}` : "";
   const portProblems = portLevelProblems(spec, pods);
   for (const problem of portProblems)
     findings.push({
@@ -140,7 +139,7 @@ function judgePeerAuthentication(model: ClusterModel, exception: PolicyException
     findings.push({
       subject,
       verdict: "info",
-      message: `present; no effect today: ${names} ${has} no sidecar, so PeerAuthentication does not apply to ${single ? "it" : "them"}; it becomes effective if ${names} ${single ? "is" : "are"} meshed${callers}`,
+      message: `present; no effect today: ${names} ${has} no sidecar, so PeerAuthentication does not apply to ${single ? "it" : "them"}; it becomes effective if ${names} ${single ? "is" : "are"} meshed${callerNamespaces ? `, and then keeps ${mode} for sidecar-less callers in ${callerNamespaces}` : ""}`,
     });
     return {
       findings,

@@ -17,7 +17,7 @@ const DEFAULT_NAMES: Record<Component, { kind: string; name: string }> = {
 
 const EXAMPLES_LIMIT = 3;
 
-/** The component's controller object, its subject (expected when absent) and its pods as the model indexed them. */
+/** Finds a SPIRE component's controller object, its subject (the expected one when absent) and its pods. */
 function component(model: ClusterModel, which: Component): { object?: KubeObject; subject: string; pods: PodView[] } {
   const found = model.spire[which];
   const ref = model.options.spire?.[which];
@@ -63,7 +63,7 @@ function podsEvidence(namespace: string | undefined, pods: PodView[], label: str
   );
 }
 
-/** The newest spire-cli evidence whose arguments start with `prefix`. */
+/** Returns the newest spire-cli evidence whose arguments start with `prefix`. */
 function spireCli(model: ClusterModel, prefix: string[]): SpireCliEvidence | undefined {
   const items = model.evidence.filter(
     (item): item is SpireCliEvidence =>
@@ -189,7 +189,7 @@ function runServer(model: ClusterModel): CheckOutcome {
     });
   }
 
-  // Live part: `spire-server healthcheck` exits 0 when the server answers on its socket.
+  // Live part: `spire-server healthcheck` exits 0 when the server responds on its socket.
   const healthcheck = spireCli(model, ["healthcheck"]);
   let healthy = false;
   if (healthcheck) {
@@ -273,8 +273,10 @@ export function parseAgentList(stdout: string): AttestedAgent[] | undefined {
   if (!Array.isArray(agents)) return undefined;
   return agents.map((agent: Record<string, unknown>) => {
     const rawId = agent.id as string | { trust_domain?: string; path?: string } | undefined;
-    const id =
-      typeof rawId === "string" ? rawId : rawId ? `spiffe://${rawId.trust_domain ?? ""}${rawId.path ?? ""}` : "";
+    // SPIRE's JSON output gives the ID as an object of trust domain and path. A plain string is accepted too.
+    let id = "";
+    if (typeof rawId === "string") id = rawId;
+    else if (rawId) id = `spiffe://${rawId.trust_domain ?? ""}${rawId.path ?? ""}`;
     const selectors = Array.isArray(agent.selectors)
       ? (agent.selectors as Array<{ type?: string; value?: string }>)
       : [];
@@ -612,7 +614,7 @@ function namespaceIgnored(patterns: string[], namespace: string): boolean {
 }
 
 /**
- * The ClusterSPIFFEID that would register a pod with these labels in this namespace, as
+ * Returns the ClusterSPIFFEID that would register a pod with these labels in this namespace, as
  * `ClusterSPIFFEID <name>`; undefined when none selects it. An absent or empty selector selects
  * everything, as in the controller-manager.
  */

@@ -1,5 +1,5 @@
 /**
- * Istio's support table for the minors meshproof knows, and version parsing shared by the checks.
+ * Istio's support table for the minors meshproof covers, and version parsing shared by the checks.
  * Source: the "Support status of Istio releases" table at
  * https://istio.io/latest/docs/releases/supported-releases/ as mirrored by endoflife.date (2026-02).
  * A minor is supported until six weeks after the N+2 minor ships.
@@ -28,7 +28,7 @@ export const ISTIO_SUPPORT_TABLE: readonly IstioRelease[] = [
   { minor: "1.26", released: "2025-05-08", endOfLife: "2025-12-22", kubernetes: { min: [1, 29], max: [1, 33] } },
   { minor: "1.27", released: "2025-08-11", endOfLife: "2026-03-30", kubernetes: { min: [1, 29], max: [1, 33] } },
   // NOTE: the 1.28 end of life is the date projected before 1.30 shipped, and the 1.28.0
-  // announcement names Kubernetes 1.29 as the oldest supported minor while the table says 1.30.
+  // announcement names Kubernetes 1.29 as the oldest supported minor while the table lists 1.30.
   {
     minor: "1.28",
     released: "2025-11-05",
@@ -79,7 +79,7 @@ export function formatKubernetesRange(release: IstioRelease): string {
   return `${release.kubernetes.min.join(".")}–${release.kubernetes.max.join(".")}`;
 }
 
-/** Whether a Kubernetes minor is inside the release's supported range. */
+/** Reports whether a Kubernetes minor is inside the release's supported range. */
 export function kubernetesSupported(release: IstioRelease, major: number, minor: number): boolean {
   const value = major * 1000 + minor;
   const [minMajor, minMinor] = release.kubernetes.min;

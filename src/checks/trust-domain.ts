@@ -21,7 +21,7 @@ type SourceRole = "istio" | "istiod-live" | "policy" | "spire" | "clusterspiffei
 /** One place that names a trust domain. */
 interface TrustDomainSource {
   role: SourceRole;
-  /** How messages name the source, e.g. `the Istio mesh config (ConfigMap istio-system/istio)`. */
+  /** Name of the source in messages, e.g. `the Istio mesh config (ConfigMap istio-system/istio)`. */
   label: string;
   subject: string;
   value: string;
@@ -417,7 +417,7 @@ function workloadTarget(subject: string): string {
   return `${(kind ?? "").toLowerCase()}/${name}`;
 }
 
-/** The caller ID the policy layer expects, rendered for display; undefined without a plan. */
+/** Renders the caller ID the policy layer expects and checks its form; returns undefined without a plan. */
 function checkCallerIdTemplate(
   plan: RolloutPlan | undefined,
   trustDomain: string,

@@ -40,7 +40,7 @@ function iso(date: Date): string {
   return date.toISOString().replace(".000Z", "Z");
 }
 
-/** The READY column kubectl prints: ready regular containers over regular containers. */
+/** Formats the READY column kubectl prints: ready regular containers over regular containers. */
 function readyColumn(pod: PodView): string {
   const statuses = pod.object.status?.containerStatuses ?? [];
   const total = pod.object.spec?.containers?.length ?? statuses.length;
@@ -58,7 +58,7 @@ function allStatuses(pod: PodView): ContainerStatus[] {
 // ---------------------------------------------------------------------------------------------
 // MP-HEALTH-01: meshed workloads are ready
 
-/** A native proxy that never passed its startup probe holds every app container in PodInitializing. */
+/** Detects a native proxy that never passed its startup probe, which keeps every app container in PodInitializing. */
 function stuckInitializing(pod: PodView): boolean {
   if (pod.sidecar.kind !== "native" || pod.sidecar.status?.ready === true) return false;
   return (
@@ -79,7 +79,7 @@ function runReadiness(model: ClusterModel): CheckOutcome {
   const rows: string[][] = [];
   const readyNames: string[] = [];
   const notReadyNames: string[] = [];
-  const workloads = model.meshedWorkloads();
+  const workloads = [...model.meshedWorkloads()].sort((a, b) => a.name.localeCompare(b.name));
 
   for (const workload of workloads) {
     const pods = livePods(workload);
@@ -170,7 +170,7 @@ interface Attribution {
   label: "caused by the rollout" | "pre-existing" | "undecided";
 }
 
-/** Why a pod counts as failing, or undefined when it does not. */
+/** Describes why a pod counts as failing, or returns undefined when it does not. */
 function failureOf(pod: PodView, windowStart: Date | undefined, now: Date): string | undefined {
   if (pod.phase === "Succeeded") return undefined;
   if (pod.phase === "Failed") return "pod phase Failed";
@@ -222,13 +222,13 @@ function rejectingPolicies(model: ClusterModel): string[] {
  * Attributes one failing pod, following an evidence ladder:
  *  - a failing istio-proxy or istio-init is a mesh signature: caused by the rollout (strong);
  *  - a pod injected and created after the window opened that fails: caused by the rollout (medium);
- *  - a pod never touched by the mesh and created before the window opened: pre-existing. It is strong
- *    when the restart count proves the loop began before the window: R restarts take at least
- *    300·(R−6) s at the default back-off cap, so if that exceeds the time the window has been open,
- *    the loop began before it. Otherwise pod age is the only proof that it predates the window
- *    (medium), and it stays pre-existing only while no STRICT PeerAuthentication or
- *    AuthorizationPolicy exists, because without them the mesh cannot reject an unmeshed pod's
- *    plaintext calls; with them it is a warning that needs the pod's previous logs.
+ *  - a pod never touched by the mesh and created before the window opened: pre-existing. R restarts
+ *    take at least 300·(R−6) s at the default back-off cap. When that exceeds the time the window
+ *    has been open, the loop began before it, and the attribution is strong.
+ *    Otherwise pod age is the only proof that the pod predates the window (medium). It stays
+ *    pre-existing only while no STRICT PeerAuthentication or AuthorizationPolicy exists, because
+ *    without them the mesh cannot reject an unmeshed pod's plaintext calls. With them it is a
+ *    warning that needs the pod's previous logs.
  *  - anything else is undecided, naming the missing evidence.
  */
 function attribute(

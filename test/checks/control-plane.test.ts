@@ -34,7 +34,12 @@ function istiod(options: IstiodOptions = {}): KubeObject[] {
   const deployment: KubeObject = {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: "istiod", namespace: "istio-system", generation: options.generation ?? 1, labels: { app: "istiod" } },
+    metadata: {
+      name: "istiod",
+      namespace: "istio-system",
+      generation: options.generation ?? 1,
+      labels: { app: "istiod" },
+    },
     spec: {
       replicas,
       selector: { matchLabels: { app: "istiod" } },
@@ -43,7 +48,11 @@ function istiod(options: IstiodOptions = {}): KubeObject[] {
         spec: { containers: [{ name: "discovery", image: `docker.io/istio/pilot:${tag}`, env: options.env }] },
       },
     },
-    status: { replicas, readyReplicas: options.readyReplicas ?? replicas, observedGeneration: options.observedGeneration ?? 1 },
+    status: {
+      replicas,
+      readyReplicas: options.readyReplicas ?? replicas,
+      observedGeneration: options.observedGeneration ?? 1,
+    },
   };
   const replicaSet: KubeObject = {
     apiVersion: "apps/v1",
@@ -68,7 +77,11 @@ function istiod(options: IstiodOptions = {}): KubeObject[] {
       spec: {
         nodeName: "node-1",
         containers: [
-          { name: "discovery", image: `docker.io/istio/pilot:${podOptions.tag ?? tag}`, env: podOptions.env ?? options.env },
+          {
+            name: "discovery",
+            image: `docker.io/istio/pilot:${podOptions.tag ?? tag}`,
+            env: podOptions.env ?? options.env,
+          },
         ],
       },
       status: {
@@ -81,7 +94,12 @@ function istiod(options: IstiodOptions = {}): KubeObject[] {
   return [deployment, replicaSet, ...pods];
 }
 
-function run(check: CheckDefinition, objects: KubeObject[], withPlan?: RolloutPlan, overrides: Partial<CollectedState> = {}): CheckResult {
+function run(
+  check: CheckDefinition,
+  objects: KubeObject[],
+  withPlan?: RolloutPlan,
+  overrides: Partial<CollectedState> = {},
+): CheckResult {
   return runCheck(check, modelOf(objects, withPlan, overrides), withPlan);
 }
 
@@ -103,7 +121,10 @@ describe("MP-CP-01 istiod health and version", () => {
     assert.deepEqual(pairs(result), [`pass ${ISTIOD}`]);
     assert.match(result.evidence[0]?.command ?? "", /get deploy istiod -o jsonpath=.*discovery/);
     assert.equal(result.evidence[0]?.output, "docker.io/istio/pilot:1.23.2");
-    assert.match(result.evidence[1]?.output ?? "", /^NAME\s+READY\s+STATUS\s+IMAGE\nistiod-5d8f-0\s+true\s+Running\s+docker.io\/istio\/pilot:1.23.2$/);
+    assert.match(
+      result.evidence[1]?.output ?? "",
+      /^NAME\s+READY\s+STATUS\s+IMAGE\nistiod-5d8f-0\s+true\s+Running\s+docker.io\/istio\/pilot:1.23.2$/,
+    );
   });
 
   it("fails when no replica is ready", () => {
@@ -116,27 +137,46 @@ describe("MP-CP-01 istiod health and version", () => {
   it("fails with a clear message when no istiod exists", () => {
     const result = run(health, [namespace("istio-system")], plan());
     assert.equal(result.verdict, "fail");
-    assert.match(findingWith(result, "fail", ISTIOD).message, /No istiod Deployment and no pod labelled app=istiod in namespace istio-system/);
+    assert.match(
+      findingWith(result, "fail", ISTIOD).message,
+      /No istiod Deployment and no pod labelled app=istiod in namespace istio-system/,
+    );
   });
 
   it("warns on mixed tags and a rollout in progress", () => {
-    const objects = istiod({ replicas: 2, generation: 3, observedGeneration: 2, pods: [{ tag: "1.23.2" }, { tag: "1.23.1" }] });
+    const objects = istiod({
+      replicas: 2,
+      generation: 3,
+      observedGeneration: 2,
+      pods: [{ tag: "1.23.2" }, { tag: "1.23.1" }],
+    });
     const result = run(health, objects, plan());
     assert.equal(result.verdict, "warn");
     const messages = result.findings.filter((finding) => finding.verdict === "warn").map((finding) => finding.message);
-    assert.ok(messages.some((message) => /generation 3 but its controller has observed only 2/.test(message)), messages.join(" | "));
-    assert.ok(messages.some((message) => /mixed image tags: 1\.23\.2 .*; 1\.23\.1 \(pod istiod-5d8f-1\)/.test(message)), messages.join(" | "));
+    assert.ok(
+      messages.some((message) => /generation 3 but its controller has observed only 2/.test(message)),
+      messages.join(" | "),
+    );
+    assert.ok(
+      messages.some((message) => /mixed image tags: 1\.23\.2 .*; 1\.23\.1 \(pod istiod-5d8f-1\)/.test(message)),
+      messages.join(" | "),
+    );
   });
 
   it("warns and names both minors when the version differs from the plan", () => {
     const result = run(health, istiod({ tag: "1.24.1" }), plan());
     assert.equal(result.verdict, "warn");
-    assert.match(findingWith(result, "warn", ISTIOD).message, /runs 1\.24\.1, but the plan says 1\.23: the minor 1\.24 differs from the planned 1\.23/);
+    assert.match(
+      findingWith(result, "warn", ISTIOD).message,
+      /runs 1\.24\.1, but the plan says 1\.23: the minor 1\.24 differs from the planned 1\.23/,
+    );
   });
 
   it("is unknown when the Deployment list could not be read", () => {
     const result = run(health, istiod(), plan(), {
-      collectionIssues: [{ resource: "deployments.apps", reason: "forbidden", message: "denied", permission: "list deployments" }],
+      collectionIssues: [
+        { resource: "deployments.apps", reason: "forbidden", message: "denied", permission: "list deployments" },
+      ],
     });
     assert.equal(result.verdict, "unknown");
   });
@@ -151,7 +191,10 @@ describe("MP-CP-02 support window", () => {
       "Istio 1.23 reached end of life on 2025-04-16 and supports Kubernetes 1.27–1.30; this cluster runs 1.36.",
     );
     assert.match(findingWith(result, "warn", ISTIOD).message, /reached end of life on 2025-04-16/);
-    assert.match(findingWith(result, "warn", "Cluster (unnamed)").message, /Kubernetes 1\.36 .* is outside 1\.27–1\.30/);
+    assert.match(
+      findingWith(result, "warn", "Cluster (unnamed)").message,
+      /Kubernetes 1\.36 .* is outside 1\.27–1\.30/,
+    );
   });
 
   it("passes a supported pairing inside the window", () => {
@@ -171,7 +214,10 @@ describe("MP-CP-02 support window", () => {
       kubernetesVersion: { gitVersion: "v1.28.9", source: "version-endpoint" },
     });
     assert.equal(result.verdict, "fail");
-    assert.match(findingWith(result, "fail", "Pod istio-system/istiod-5d8f-0").message, /ENABLE_NATIVE_SIDECARS=true on Kubernetes 1\.28/);
+    assert.match(
+      findingWith(result, "fail", "Pod istio-system/istiod-5d8f-0").message,
+      /ENABLE_NATIVE_SIDECARS=true on Kubernetes 1\.28/,
+    );
     assert.match(result.summary, /^Native sidecars are enabled on Kubernetes 1\.28/);
   });
 
@@ -199,7 +245,11 @@ function meshedApp(name: string, proxyTag: string, sidecar: "native" | "classic"
 
 describe("MP-CP-03 proxy version skew", () => {
   it("passes when every proxy runs istiod's minor", () => {
-    const result = run(skew, [...istiod(), ...meshedApp("mdm-kernel", "1.23.2", "native"), ...meshedApp("mdm-ai", "1.23.2")]);
+    const result = run(skew, [
+      ...istiod(),
+      ...meshedApp("mdm-kernel", "1.23.2", "native"),
+      ...meshedApp("mdm-ai", "1.23.2"),
+    ]);
     assert.equal(result.verdict, "pass");
     assert.deepEqual(pairs(result), [`pass ${ISTIOD}`]);
     assert.equal(result.summary, "All 2 proxies in 2 workloads on 1.23.x, matching istiod 1.23.2.");
@@ -210,14 +260,27 @@ describe("MP-CP-03 proxy version skew", () => {
     assert.equal(result.verdict, "fail");
     assert.deepEqual(pairs(result), ["fail Deployment sre/mdm-kernel"]);
     assert.match(result.findings[0]?.message ?? "", /istio-proxy 1\.24\.0, newer than istiod 1\.23\.2/);
-    assert.match(result.evidence[1]?.output ?? "", /\nsre\s+mdm-kernel-abc12-p0\s+docker.io\/istio\/proxyv2:1\.24\.0\n/);
+    assert.match(
+      result.evidence[1]?.output ?? "",
+      /\nsre\s+mdm-kernel-abc12-p0\s+docker.io\/istio\/proxyv2:1\.24\.0\n/,
+    );
   });
 
   it("warns for one minor older and explains more than one minor older", () => {
-    const result = run(skew, [...istiod({ tag: "1.24.1" }), ...meshedApp("mdm-kernel", "1.23.2"), ...meshedApp("mdm-ai", "1.22.5")]);
+    const result = run(skew, [
+      ...istiod({ tag: "1.24.1" }),
+      ...meshedApp("mdm-kernel", "1.23.2"),
+      ...meshedApp("mdm-ai", "1.22.5"),
+    ]);
     assert.equal(result.verdict, "warn");
-    assert.match(findingWith(result, "warn", "Deployment sre/mdm-kernel").message, /one minor older than istiod 1\.24\.1/);
-    assert.match(findingWith(result, "warn", "Deployment sre/mdm-ai").message, /2 minors older .* outside the supported skew/);
+    assert.match(
+      findingWith(result, "warn", "Deployment sre/mdm-kernel").message,
+      /one minor older than istiod 1\.24\.1/,
+    );
+    assert.match(
+      findingWith(result, "warn", "Deployment sre/mdm-ai").message,
+      /2 minors older .* outside the supported skew/,
+    );
   });
 });
 
@@ -228,7 +291,10 @@ function injectorWebhookConfiguration(edit?: (webhooks: Array<Record<string, unk
     failurePolicy: "Fail",
     namespaceSelector: structuredClone(rule.namespaceSelector),
     objectSelector: structuredClone(rule.objectSelector),
-    clientConfig: { caBundle: "LS0tLS1CRUdJTi", service: { name: "istiod", namespace: "istio-system", path: "/inject" } },
+    clientConfig: {
+      caBundle: "LS0tLS1CRUdJTi",
+      service: { name: "istiod", namespace: "istio-system", path: "/inject" },
+    },
   }));
   edit?.(webhooks);
   return {
@@ -245,7 +311,10 @@ describe("MP-CP-04 injector webhook", () => {
   it("passes the chart's webhooks and explains failurePolicy Fail", () => {
     const result = run(webhook, [injectorWebhookConfiguration()]);
     assert.equal(result.verdict, "pass");
-    assert.match(findingWith(result, "pass", WEBHOOK).message, /istiod is unreachable, the API server rejects pod creation/);
+    assert.match(
+      findingWith(result, "pass", WEBHOOK).message,
+      /istiod is unreachable, the API server rejects pod creation/,
+    );
     assert.equal(result.summary, "4 webhooks as the chart installs them; caBundle set; failurePolicy Fail.");
     assert.match(result.evidence[0]?.output ?? "", /caBundle: \(14 characters\)/);
   });
@@ -257,21 +326,36 @@ describe("MP-CP-04 injector webhook", () => {
       }),
     ]);
     assert.equal(result.verdict, "fail");
-    assert.match(findingWith(result, "fail", WEBHOOK).message, /rev\.namespace\.sidecar-injector\.istio\.io: clientConfig\.caBundle is empty/);
+    assert.match(
+      findingWith(result, "fail", WEBHOOK).message,
+      /rev\.namespace\.sidecar-injector\.istio\.io: clientConfig\.caBundle is empty/,
+    );
   });
 
   it("warns on an auto webhook and an edited selector", () => {
     const result = run(webhook, [
       injectorWebhookConfiguration((webhooks) => {
         webhooks[2] = { ...webhooks[2], namespaceSelector: { matchLabels: { "istio-injection": "on" } } };
-        webhooks.push({ name: "auto.sidecar-injector.istio.io", clientConfig: { caBundle: "x" }, failurePolicy: "Fail" });
+        webhooks.push({
+          name: "auto.sidecar-injector.istio.io",
+          clientConfig: { caBundle: "x" },
+          failurePolicy: "Fail",
+        });
       }),
     ]);
     assert.equal(result.verdict, "warn");
     const messages = result.findings.filter((finding) => finding.verdict === "warn").map((finding) => finding.message);
-    assert.ok(messages.some((message) => /enableNamespacesByDefault is on/.test(message)), messages.join(" | "));
     assert.ok(
-      messages.some((message) => /namespace\.sidecar-injector\.istio\.io: selectors differ .*namespaceSelector is istio-injection=on/.test(message)),
+      messages.some((message) => /enableNamespacesByDefault is on/.test(message)),
+      messages.join(" | "),
+    );
+    assert.match(findingWith(result, "info", WEBHOOK).message, /^failurePolicy Fail: while istiod is unreachable/);
+    assert.ok(
+      messages.some((message) =>
+        /namespace\.sidecar-injector\.istio\.io: selectors differ .*namespaceSelector is istio-injection=on/.test(
+          message,
+        ),
+      ),
       messages.join(" | "),
     );
   });

@@ -30,7 +30,7 @@ function meshPlan(workloads: Array<{ name: string; kind?: string; canary?: boole
   return plan({ mesh: { namespaces: ["sre"], workloads: workloads.map((ref) => ({ namespace: "sre", ...ref })) } });
 }
 
-/** A native-sidecar pod whose istio-proxy init container lost restartPolicy: Always. */
+/** Removes restartPolicy: Always from every istio-proxy init container, so no pod keeps a native sidecar. */
 function withRunOnceProxy(objects: KubeObject[]): KubeObject[] {
   for (const object of objects) {
     if (object.kind !== "Pod") continue;

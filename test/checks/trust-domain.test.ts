@@ -7,7 +7,15 @@ import type { KubeObject } from "../../src/model/kube.js";
 import { ISTIO_SPIFFE_TEMPLATE } from "../../src/model/spire.js";
 import type { RolloutPlan } from "../../src/plan/schema.js";
 import { runCheck } from "../../src/run/run.js";
-import { configMap, deploymentWithPods, meshConfigMap, modelOf, plan, resource, workload } from "../support/builders.js";
+import {
+  configMap,
+  deploymentWithPods,
+  meshConfigMap,
+  modelOf,
+  plan,
+  resource,
+  workload,
+} from "../support/builders.js";
 
 const check = trustDomainChecks.find((candidate) => candidate.id === "MP-TD-01") as CheckDefinition;
 
@@ -74,7 +82,10 @@ describe("MP-TD-01 one trust domain", () => {
     assert.match(result.findings[0]?.message ?? "", /istiod \/debug\/mesh not read: snapshot input/);
 
     const commands = result.evidence.map((item) => item.command);
-    assert.ok(commands.includes("kubectl -n istio-system get cm istio -o jsonpath='{.data.mesh}'"), commands.join(" | "));
+    assert.ok(
+      commands.includes("kubectl -n istio-system get cm istio -o jsonpath='{.data.mesh}'"),
+      commands.join(" | "),
+    );
     assert.ok(commands.includes("kubectl -n spire-server get cm spire-server -o yaml"), commands.join(" | "));
     assert.ok(commands.includes("kubectl get clusterspiffeid -o yaml"), commands.join(" | "));
     assert.equal(result.evidence[0]?.output, "trustDomain: insignia.tech\nenableAutoMtls: true");
@@ -103,9 +114,15 @@ describe("MP-TD-01 one trust domain", () => {
   });
 
   it("fails a plan that disagrees with the cluster", () => {
-    const result = run([meshConfigMap("trustDomain: insignia.tech\n"), ...spire()], plan({ trustDomain: "example.org" }));
+    const result = run(
+      [meshConfigMap("trustDomain: insignia.tech\n"), ...spire()],
+      plan({ trustDomain: "example.org" }),
+    );
     assert.equal(result.verdict, "fail");
-    assert.match(findingWith(result, "fail", MESH_CM).message, /names trust domain insignia\.tech, but the policy contract \(plan spec\.trustDomain\) names example\.org/);
+    assert.match(
+      findingWith(result, "fail", MESH_CM).message,
+      /names trust domain insignia\.tech, but the policy contract \(plan spec\.trustDomain\) names example\.org/,
+    );
     assert.match(findingWith(result, "fail", SERVER_CM).message, /names trust domain insignia\.tech/);
   });
 
@@ -116,7 +133,7 @@ describe("MP-TD-01 one trust domain", () => {
   });
 
   it("fails a ClusterSPIFFEID template that is not the Istio form", () => {
-    const template = "spiffe://{{ .TrustDomain }}/app/{{ index .PodMeta.Labels \"app\" }}";
+    const template = 'spiffe://{{ .TrustDomain }}/app/{{ index .PodMeta.Labels "app" }}';
     const result = run([meshConfigMap("trustDomain: insignia.tech\n"), ...spire("insignia.tech", template)], plan());
     assert.equal(result.verdict, "fail");
     assert.match(findingWith(result, "fail", "ClusterSPIFFEID istio-mesh").message, /is not the form Istio requires/);
@@ -127,7 +144,10 @@ describe("MP-TD-01 one trust domain", () => {
     const template = "spiffe://example.org/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}";
     const result = run([meshConfigMap("trustDomain: insignia.tech\n"), ...spire("insignia.tech", template)], plan());
     assert.equal(result.verdict, "fail");
-    assert.match(findingWith(result, "fail", "ClusterSPIFFEID istio-mesh").message, /a literal trust domain\) names trust domain example\.org/);
+    assert.match(
+      findingWith(result, "fail", "ClusterSPIFFEID istio-mesh").message,
+      /a literal trust domain\) names trust domain example\.org/,
+    );
   });
 
   it("fails enableAutoMtls false and warns on aliases", () => {
@@ -136,18 +156,27 @@ describe("MP-TD-01 one trust domain", () => {
     assert.equal(result.verdict, "fail");
     assert.match(findingWith(result, "fail", MESH_CM).message, /enableAutoMtls is false/);
     assert.match(findingWith(result, "warn", MESH_CM).message, /trustDomainAliases is set \(old\.example\)/);
-    assert.equal(result.evidence[0]?.output, "trustDomain: insignia.tech\nenableAutoMtls: false\ntrustDomainAliases:\n- old.example");
+    assert.equal(
+      result.evidence[0]?.output,
+      "trustDomain: insignia.tech\nenableAutoMtls: false\ntrustDomainAliases:\n- old.example",
+    );
   });
 
   it("warns on pods injected with an older TRUST_DOMAIN", () => {
     const stale = deploymentWithPods({ namespace: "sre", name: "mdm-ai", sidecar: "classic" });
     for (const object of stale) {
-      const proxy = object.kind === "Pod" ? object.spec?.containers?.find((container: { name: string }) => container.name === "istio-proxy") : undefined;
+      const proxy =
+        object.kind === "Pod"
+          ? object.spec?.containers?.find((container: { name: string }) => container.name === "istio-proxy")
+          : undefined;
       if (proxy) proxy.env = [{ name: "TRUST_DOMAIN", value: "cluster.local" }];
     }
     const result = run([meshConfigMap("trustDomain: insignia.tech\n"), ...spire(), ...stale], plan());
     assert.equal(result.verdict, "warn");
-    assert.match(findingWith(result, "warn", "Deployment sre/mdm-ai").message, /TRUST_DOMAIN=cluster\.local while Istio now uses insignia\.tech/);
+    assert.match(
+      findingWith(result, "warn", "Deployment sre/mdm-ai").message,
+      /TRUST_DOMAIN=cluster\.local while Istio now uses insignia\.tech/,
+    );
     assert.match(result.summary, /1 pod still carry an older TRUST_DOMAIN\.$/);
   });
 
@@ -157,17 +186,31 @@ describe("MP-TD-01 one trust domain", () => {
       evidence: [debugMesh({ trustDomain: "cluster.local" })],
     });
     assert.equal(result.verdict, "fail");
-    assert.match(findingWith(result, "fail", "Pod istio-system/istiod-5d8f-0").message, /^The effective mesh config from istiod \/debug\/mesh \(pod istiod-5d8f-0\) names trust domain cluster\.local/);
-    assert.ok(result.evidence.some((item) => item.source === "live" && item.output === '"trustDomain": "cluster.local"'));
+    assert.match(
+      findingWith(result, "fail", "Pod istio-system/istiod-5d8f-0").message,
+      /^The effective mesh config from istiod \/debug\/mesh \(pod istiod-5d8f-0\) names trust domain cluster\.local/,
+    );
+    assert.ok(
+      result.evidence.some((item) => item.source === "live" && item.output === '"trustDomain": "cluster.local"'),
+    );
   });
 
   it("is unknown for the live part when /debug/mesh failed", () => {
     const result = run([meshConfigMap("trustDomain: insignia.tech\n"), ...spire()], plan(), {
       live: true,
-      evidence: [debugMesh(undefined, { reason: "forbidden", message: "port-forward denied", permission: "create pods/portforward" })],
+      evidence: [
+        debugMesh(undefined, {
+          reason: "forbidden",
+          message: "port-forward denied",
+          permission: "create pods/portforward",
+        }),
+      ],
     });
     assert.equal(result.verdict, "unknown");
-    assert.match(findingWith(result, "unknown", "Pod istio-system/istiod-5d8f-0").message, /could not be read \(forbidden\)/);
+    assert.match(
+      findingWith(result, "unknown", "Pod istio-system/istiod-5d8f-0").message,
+      /could not be read \(forbidden\)/,
+    );
   });
 
   it("is unknown when the mesh ConfigMap is absent", () => {

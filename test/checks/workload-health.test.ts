@@ -87,7 +87,7 @@ describe("MP-HEALTH-01 meshed workloads are ready", () => {
 
 const WORKER = "Pod sre/mdm-projection-worker-abc12-p0";
 
-/** An unmeshed worker created the day before the window, crash-looping but Running 1/1 at capture. */
+/** Builds an unmeshed worker created the day before the window, crash-looping but Running 1/1 at capture. */
 function worker(options: { restarts?: number; createdAt?: string; waiting?: string } = {}): KubeObject[] {
   return [
     namespace("sre", { "istio-injection": "enabled" }),
@@ -157,7 +157,7 @@ describe("MP-HEALTH-02 failing pods attributed to the window", () => {
     assert.match(result.findings[0]!.message, /AuthorizationPolicy sre\/allow-callers could reject its calls/);
   });
 
-  it("fails a crash loop on a meshed pod whose sidecar fails after the window opened", () => {
+  it("fails a meshed pod with a failing sidecar", () => {
     const objects = [
       sre,
       ...deploymentWithPods({

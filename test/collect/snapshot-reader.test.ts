@@ -32,7 +32,7 @@ async function writeTree(files: Record<string, string | Buffer>): Promise<string
   return folder;
 }
 
-/** A List as `kubectl cluster-info dump` writes it: items without kind and apiVersion, indented by 4. */
+/** Builds a List as `kubectl cluster-info dump` writes it: items without kind and apiVersion, indented by 4. */
 function dumpList(kind: string, apiVersion: string, items: object[]): string {
   return JSON.stringify({ kind, apiVersion, metadata: { resourceVersion: "1000" }, items }, null, 4);
 }
@@ -141,6 +141,33 @@ data:
 
     assert.deepEqual(names(state), ["Namespace /a", "Namespace /b", "ConfigMap shop/mesh"]);
     assert.equal(state.objects[2]?.data?.["config.yaml"], "first: 1\n---\nsecond: 2\n");
+  });
+
+  it("resolves YAML anchors and merge keys", async () => {
+    const folder = await writeTree({
+      "pods.yaml": `apiVersion: v1
+kind: Pod
+metadata:
+  name: a
+  namespace: shop
+  labels: &labels
+    app: web
+    tier: front
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: b
+  namespace: shop
+  labels:
+    <<: {app: web, tier: front}
+    version: v2
+`,
+    });
+    const state = await readSnapshot(folder);
+
+    assert.deepEqual(state.objects[0]?.metadata.labels, { app: "web", tier: "front" });
+    assert.deepEqual(state.objects[1]?.metadata.labels, { app: "web", tier: "front", version: "v2" });
   });
 
   it("flattens a kind: List in YAML", async () => {
@@ -823,7 +850,8 @@ async function listYamlFiles(folder: string, relativeFolder = ""): Promise<strin
       files.push(relativePath);
     }
   }
-  return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // The default sort compares UTF-16 code units, as the reader does.
+  return files.sort();
 }
 
 describe("readSnapshot on Istio analyzer test data", () => {

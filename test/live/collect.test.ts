@@ -259,7 +259,7 @@ describe("collectLive authentication", () => {
       (error: unknown) => {
         assert.ok(error instanceof UserError);
         assert.equal(error.exitCode, ExitCode.invalidInput);
-        assert.match(error.message, /context "nope" not found .*available contexts: kind-meshproof/);
+        assert.match(error.message, /context "nope" not found .*Available contexts: kind-meshproof/);
         return true;
       },
     );

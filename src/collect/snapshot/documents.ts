@@ -1,4 +1,4 @@
-import { CORE_SCHEMA, constructFromEvents, EVENT_ID, type Event, parseEvents, YAMLException } from "js-yaml";
+import { CORE_SCHEMA, constructFromEvents, EVENT_ID, type Event, mergeTag, parseEvents, YAMLException } from "js-yaml";
 import { InputError } from "../../errors.js";
 import { findJsonSyntaxError } from "./json-syntax-error.js";
 
@@ -14,6 +14,9 @@ export interface ParsedDocument {
  * with deep OpenAPI schemas can exceed.
  */
 const YAML_MAX_DEPTH = 1000;
+
+/** The YAML 1.2 core schema plus `<<` merge keys, which kubectl resolves too (sigs.k8s.io/yaml, a go-yaml v2 fork). */
+const YAML_SCHEMA = CORE_SCHEMA.withTags(mergeTag);
 
 const FIX_HINT = "Fix the document or remove the file from the snapshot folder.";
 
@@ -62,7 +65,7 @@ function parseYamlDocuments(text: string, displayPath: string): ParsedDocument[]
     let values: unknown[];
     try {
       events = parseEvents(piece, { filename: displayPath, maxDepth: YAML_MAX_DEPTH });
-      values = constructFromEvents(events, { source: piece, filename: displayPath, schema: CORE_SCHEMA });
+      values = constructFromEvents(events, { source: piece, filename: displayPath, schema: YAML_SCHEMA });
     } catch (error) {
       if (error instanceof YAMLException) {
         // Each piece starts at a line start, so only the line needs shifting.

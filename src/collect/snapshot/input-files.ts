@@ -76,9 +76,16 @@ export async function listSnapshotFiles(folder: string): Promise<InputFile[]> {
   };
 
   await walk(folder, "");
-  // Plain code-unit order, not localeCompare, so the order does not depend on the user's locale.
-  files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+  files.sort((a, b) => compareCodeUnits(a.relativePath, b.relativePath));
   return files;
+}
+
+/** Orders strings by UTF-16 code units, like Array.prototype.sort, and unlike localeCompare independent of the user's locale. */
+function compareCodeUnits(a: string, b: string): number {
+  if (a < b) {
+    return -1;
+  }
+  return a > b ? 1 : 0;
 }
 
 /**

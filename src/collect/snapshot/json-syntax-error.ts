@@ -29,7 +29,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
       return { offset: error.offset, reason: error.reason };
     }
     // A RangeError from nesting deeper than the call stack allows: JSON.parse rejected the text,
-    // but the scanner cannot say where.
+    // but the scanner cannot locate the error.
     return undefined;
   }
 }

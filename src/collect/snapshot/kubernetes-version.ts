@@ -61,8 +61,14 @@ function parseVersion(value: unknown): ParsedVersion | undefined {
   return { text: value, major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0) };
 }
 
+/** Orders by major, minor and patch number, then by the full text so that the order is stable. */
 function compareVersions(a: ParsedVersion, b: ParsedVersion): number {
-  return (
-    a.major - b.major || a.minor - b.minor || a.patch - b.patch || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0)
-  );
+  const numeric = a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+  if (numeric !== 0) {
+    return numeric;
+  }
+  if (a.text === b.text) {
+    return 0;
+  }
+  return a.text < b.text ? -1 : 1;
 }

@@ -12,7 +12,7 @@ import { isRecord } from "./documents.js";
 import { isKubeList, listItemDefaults } from "./lists.js";
 import { isSnapshotDocument, parseSnapshotDocument } from "./snapshot-document.js";
 
-/** Where a document came from, for the input report and for errors. */
+/** Origin of a document in the input, for the input report and for errors. */
 export interface DocumentPlace {
   /** Path relative to the folder given by the user. */
   file: string;

@@ -17,7 +17,7 @@ const ACCEPTED_INPUT_HINT =
  * Reads a snapshot: one YAML, JSON or gzipped meshproof snapshot file, or a folder of them read
  * recursively in sorted order, such as a `kubectl cluster-info dump --output-directory` folder.
  * Secrets are dropped and only counted. Throws a UserError (exit code 2) that names the file and
- * place for unreadable or malformed input, and when the input holds no Kubernetes objects.
+ * place for unreadable or malformed input, and when the input contains no Kubernetes objects.
  */
 export async function readSnapshot(inputPath: string): Promise<CollectedState> {
   const stats = await statInput(inputPath);
@@ -48,7 +48,7 @@ export async function readSnapshot(inputPath: string): Promise<CollectedState> {
     }
   }
 
-  // A meshproof snapshot with no objects is valid: its collection issues say why nothing was read.
+  // A meshproof snapshot with no objects is valid: its collection issues explain why nothing was read.
   if (collector.objects.length === 0 && collector.snapshotDocuments === 0) {
     throw noObjectsError(inputPath, isFolder, collector);
   }
@@ -104,8 +104,8 @@ function noObjectsError(inputPath: string, isFolder: boolean, collector: ObjectC
     counts.push(`dropped ${plural(collector.secretsDropped, "Secret")}`);
   }
 
-  const what = isFolder ? `snapshot folder ${inputPath}` : inputPath;
-  let message = `no Kubernetes objects found in ${what}`;
+  const inputLabel = isFolder ? `snapshot folder ${inputPath}` : inputPath;
+  let message = `no Kubernetes objects found in ${inputLabel}`;
   if (counts.length > 0) {
     const last = counts.pop()!;
     message += `: ${counts.length === 0 ? last : `${counts.join(", ")} and ${last}`}`;

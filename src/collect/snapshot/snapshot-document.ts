@@ -34,7 +34,7 @@ export interface SnapshotDocument {
   capturedAt?: string;
   capturedAtSource?: CaptureTimeSource;
   kubernetesVersion?: CollectedState["kubernetesVersion"];
-  /** What the reader that wrote the snapshot reported about its own input. */
+  /** Input report recorded by the reader that wrote the snapshot. */
   recordedInput: {
     secretsDropped: number;
     skippedDocuments: SkippedDocument[];
@@ -43,7 +43,7 @@ export interface SnapshotDocument {
   };
 }
 
-/** A document with a `format` field and no `kind` claims to be a meshproof document rather than a Kubernetes object. */
+/** Returns whether a document claims to be a meshproof document: it has a `format` field and no `kind`. */
 export function isSnapshotDocument(document: Record<string, unknown>): boolean {
   return typeof document.format === "string" && document.kind === undefined;
 }
