@@ -148,7 +148,8 @@ function runIstiodHealth(model: ClusterModel, plan: RolloutPlan | undefined): Ch
 
   // Readiness: the Deployment status and the pods must both show a ready replica.
   const readyPods = istiod.pods.filter((pod) => pod.ready);
-  const replicas = typeof istiod.deployment?.spec?.replicas === "number" ? istiod.deployment.spec.replicas : 1;
+  const declared = istiod.deployment?.spec?.replicas;
+  const replicas = istiod.deployment ? (typeof declared === "number" ? declared : 1) : istiod.pods.length;
   const readyReplicas = istiod.deployment ? Number(istiod.deployment.status?.readyReplicas ?? 0) : readyPods.length;
   const noneReady = istiod.pods.length > 0 ? readyPods.length === 0 : readyReplicas === 0;
   if (!istiod.deployment) {

@@ -89,6 +89,8 @@ interface HostUse {
 
 interface ClientScan {
   byHost: Map<string, HostUse>;
+  /** Per host and port, ConfigMaps that name it but that no meshed pod references. */
+  unreferenced: Map<string, Map<number, string[]>>;
   /** Meshed workloads that take env values from Secrets, with the Secret names. */
   secretReaders: Map<string, { workload: WorkloadView; secrets: Set<string> }>;
 }
@@ -109,11 +111,17 @@ function appContainers(pod: PodView): Container[] {
   );
 }
 
-/** Collects env values, referenced ConfigMap keys and mounted ConfigMaps of a pod. Secret references are recorded by name only. */
-function configValues(model: ClusterModel, pod: PodView, secrets: Set<string>): ConfigValue[] {
+/**
+ * Collects env values, referenced ConfigMap keys and mounted ConfigMaps of a pod. Secret references
+ * are recorded by name only, and every ConfigMap the pod references is added to `referenced`.
+ */
+function configValues(model: ClusterModel, pod: PodView, secrets: Set<string>, referenced: Set<string>): ConfigValue[] {
   const values: ConfigValue[] = [];
-  const configMapData = (name: string | undefined) =>
-    name ? model.get("ConfigMap", pod.namespace, name)?.data : undefined;
+  const configMapData = (name: string | undefined) => {
+    if (!name) return undefined;
+    referenced.add(`${pod.namespace}/${name}`);
+    return model.get("ConfigMap", pod.namespace, name)?.data;
+  };
 
   for (const container of appContainers(pod)) {
     const literal: Record<string, string> = {};
@@ -148,14 +156,14 @@ function configValues(model: ClusterModel, pod: PodView, secrets: Set<string>): 
     }
   }
   for (const volume of pod.object.spec?.volumes ?? []) {
-    const data = configMapData(volume.configMap?.name);
-    for (const [key, value] of Object.entries(data ?? {})) {
-      values.push({
-        source: `ConfigMap ${volume.configMap?.name} key ${key} (mounted)`,
-        key,
-        value,
-        siblings: data ?? {},
-      });
+    const projected =
+      (volume.projected as { sources?: Array<{ configMap?: { name?: string } }> } | undefined)?.sources ?? [];
+    const names = [volume.configMap?.name, ...projected.map((source) => source.configMap?.name)];
+    for (const name of names) {
+      const data = configMapData(name);
+      for (const [key, value] of Object.entries(data ?? {})) {
+        values.push({ source: `ConfigMap ${name} key ${key} (mounted)`, key, value, siblings: data ?? {} });
+      }
     }
   }
   return values;
@@ -214,12 +222,13 @@ function scanClients(model: ClusterModel, services: PlanExternalService[]): Clie
   const byHost = new Map<string, HostUse>(services.map((service) => [service.host, { uses: [], withoutPort: [] }]));
   const secretReaders: ClientScan["secretReaders"] = new Map();
   const seen = new Set<string>();
+  const referenced = new Set<string>();
 
   for (const workload of model.meshedWorkloads()) {
     for (const pod of workload.pods) {
       if (pod.sidecar.kind === "none") continue;
       const secrets = new Set<string>();
-      const values = configValues(model, pod, secrets);
+      const values = configValues(model, pod, secrets, referenced);
       if (secrets.size > 0) {
         const reader = secretReaders.get(workload.subject) ?? { workload, secrets: new Set<string>() };
         for (const secret of secrets) reader.secrets.add(secret);
@@ -240,7 +249,34 @@ function scanClients(model: ClusterModel, services: PlanExternalService[]): Clie
       }
     }
   }
-  return { byHost, secretReaders };
+  return { byHost, secretReaders, unreferenced: unreferencedConfigMaps(model, services, referenced) };
+}
+
+/** Finds ConfigMaps that name an external host and port but that no meshed pod references. */
+function unreferencedConfigMaps(
+  model: ClusterModel,
+  services: PlanExternalService[],
+  referenced: Set<string>,
+): ClientScan["unreferenced"] {
+  const result: ClientScan["unreferenced"] = new Map(services.map((service) => [service.host, new Map()]));
+  for (const configMap of model.list("ConfigMap")) {
+    const key = `${configMap.metadata.namespace}/${configMap.metadata.name}`;
+    if (referenced.has(key)) continue;
+    for (const [dataKey, value] of Object.entries(configMap.data ?? {})) {
+      for (const service of services) {
+        if (!value.toLowerCase().includes(service.host.toLowerCase())) continue;
+        const entry: ConfigValue = { source: `ConfigMap ${key}`, key: dataKey, value, siblings: configMap.data ?? {} };
+        for (const port of portsFor(service.host, service.protocol, entry)) {
+          if (port === undefined) continue;
+          const byPort = result.get(service.host)!;
+          const list = byPort.get(port) ?? [];
+          if (!list.includes(`ConfigMap ${key}`)) list.push(`ConfigMap ${key}`);
+          byPort.set(port, list);
+        }
+      }
+    }
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,13 +560,17 @@ function judgeService(
       });
       continue;
     }
+    const mentions = scan.unreferenced.get(service.host)?.get(number) ?? [];
+    const mentionNote = mentions.length
+      ? ` ${mentions.join(", ")} ${mentions.length === 1 ? "names" : "name"} it, but no meshed pod references ${mentions.length === 1 ? "that ConfigMap" : "those ConfigMaps"}.`
+      : "";
     const unknownWhy = unreadNote
       ? `, but ${unreadNote}, so its use is unknown`
       : "; its use is unknown because configuration can also come from files in the image";
     findings.push({
       subject: coverageSubject,
       verdict: "warn",
-      message: `${label} is not declared; no meshed workload names it in env values or ConfigMaps${unknownWhy}. Confirm no meshed service needs it before STRICT.`,
+      message: `${label} is not declared; no meshed workload names it in env values or ConfigMaps${unknownWhy}.${mentionNote} Confirm no meshed service needs it before STRICT.`,
       hint: `If a meshed service dials it, add {number: ${number}, name: tcp-${number}, protocol: TCP} to the ServiceEntry; otherwise set inUse: "no" for the port in the plan.`,
     });
     uncovered.push(`${label} is not declared — confirm no meshed service needs it before STRICT`);

@@ -2,6 +2,7 @@ import { controlPlaneChecks } from "./control-plane.js";
 import { externalServiceChecks } from "./external-services.js";
 import { identityChecks } from "./identity.js";
 import { injectionChecks } from "./injection.js";
+import { mtlsChecks } from "./mtls.js";
 import { nativeSidecarChecks } from "./native-sidecars.js";
 import { policyChecks } from "./policy.js";
 import { probeChecks } from "./probes.js";
@@ -22,4 +23,5 @@ export const ALL_CHECKS: readonly CheckDefinition[] = [
   ...externalServiceChecks,
   ...policyChecks,
   ...workloadHealthChecks,
+  ...mtlsChecks,
 ];

@@ -168,7 +168,7 @@ describe("MP-CP-01 istiod health and version", () => {
     assert.equal(result.verdict, "warn");
     assert.match(
       findingWith(result, "warn", ISTIOD).message,
-      /runs 1\.24\.1, but the plan says 1\.23: the minor 1\.24 differs from the planned 1\.23/,
+      /runs 1\.24\.1, but the plan sets 1\.23: the minor 1\.24 differs from the planned 1\.23/,
     );
   });
 

@@ -144,6 +144,28 @@ describe("MP-EXT-01 external database pass-through", () => {
     assert.match(findingMatching(result, /:25061/).message, /mdm-kernel dials it/);
   });
 
+  it("names an unreferenced ConfigMap that mentions a port", () => {
+    const pool = configMap("sre", "pgbouncer-notes", { "pool.txt": `pool at ${HOST}:25061` });
+    const result = run([sre, allowAny, serviceEntry([{ number: 25060 }]), disable, pool, ...clients()]);
+    const finding = findingMatching(result, /:25061/);
+    assert.equal(finding.verdict, "warn");
+    assert.match(
+      finding.message,
+      /ConfigMap sre\/pgbouncer-notes names it, but no meshed pod references that ConfigMap/,
+    );
+  });
+
+  it("reads a ConfigMap from a projected volume", () => {
+    const dsn = configMap("sre", "kernel-pool", { DSN: `postgres://app:${PASSWORD}@${HOST}:25061/pool` });
+    const objects = [sre, allowAny, serviceEntry([{ number: 25060 }]), disable, dsn, ...clients()];
+    const kernelPod = objects.find((object) => object.kind === "Pod" && object.metadata.name.startsWith("mdm-kernel"))!;
+    kernelPod.spec.volumes.push({ name: "config", projected: { sources: [{ configMap: { name: "kernel-pool" } }] } });
+
+    const result = run(objects);
+    assert.match(findingMatching(result, /:25061/).message, /mdm-kernel dials it/);
+    assert.equal(JSON.stringify(result).includes(PASSWORD), false);
+  });
+
   it("fails tls.mode SIMPLE on a Postgres host", () => {
     const result = run([
       sre,

@@ -88,7 +88,7 @@ describe("html report", () => {
     assert.equal(resolved.verdict, "fail");
     assert.deepEqual(
       resolved.checks.map((item) => item.id),
-      ["MP-INJ-02", "MP-INJ-03"],
+      ["MP-INJ-01", "MP-INJ-02"],
     );
   });
 
@@ -112,7 +112,7 @@ describe("html report", () => {
   });
 
   it("shows a waived finding with its waiver", () => {
-    const section = /<article class="check v-waived" id="check-MP-ID-01">(.*?)<\/article>/s.exec(output)?.[1] ?? "";
+    const section = /<article class="check v-waived" id="check-MP-AUTHZ-01">(.*?)<\/article>/s.exec(output)?.[1] ?? "";
     assert.ok(section.includes('<span class="badge v-waived">⊘ waived</span>'));
     assert.ok(
       section.includes(

@@ -85,7 +85,12 @@ describe("json report", () => {
       ["unknown category", ["categories", 13], "ambient", "/categories/13"],
       ["bad timestamp", ["generatedAt"], "yesterday", "/generatedAt"],
       ["finding without subject", ["checks", 8, "findings", 0, "subject"], REMOVE, "/checks/8/findings/0"],
-      ["waiver without owner", ["checks", 9, "findings", 0, "waiver", "owner"], REMOVE, "/checks/9/findings/0/waiver"],
+      [
+        "waiver without owner",
+        ["checks", 14, "findings", 0, "waiver", "owner"],
+        REMOVE,
+        "/checks/14/findings/0/waiver",
+      ],
       ["missing mesh inventory", ["mesh"], REMOVE, ""],
       ["unknown outage basis", ["banner", "outagesBasis"], "guessed", "/banner/outagesBasis"],
     ];

@@ -32,7 +32,9 @@ describe("junit report", () => {
     assert.equal(all.length, expected);
     assert.equal(root.attributes.tests, String(expected));
     assert.ok(
-      all.some((testCase) => testCase.attributes.name === "MP-CP-01 istiod is healthy and at the intended version"),
+      all.some(
+        (testCase) => testCase.attributes.name === "MP-CP-01 istiod is running and healthy at the intended version",
+      ),
     );
     assert.ok(all.some((testCase) => testCase.attributes.name === "MP-CP-01 Deployment istio-system/istiod"));
     for (const suite of suites) {
@@ -67,16 +69,16 @@ describe("junit report", () => {
 
   it("maps verdicts to failure, skipped and system-out", () => {
     const all = new Map(suites.flatMap(testCases).map((testCase) => [testCase.attributes.name, testCase]));
-    const failing = all.get("MP-INJ-03 No datastore carries a sidecar");
+    const failing = all.get("MP-INJ-02 No datastore carries a sidecar, now or after its next restart");
     assert.equal(failing && child(failing, "failure")?.attributes.type, "fail");
-    const unknown = all.get("MP-SP-02 An attested SPIRE agent runs on every node that hosts meshed pods");
+    const unknown = all.get("MP-SP-02 A SPIRE agent runs on every node that runs meshed pods");
     assert.equal(unknown && child(unknown, "failure")?.attributes.type, "unknown");
-    const skipped = all.get("MP-ID-02 Sidecars hold SVIDs issued by SPIRE");
+    const skipped = all.get("MP-ID-03 Every sidecar serves an SVID issued by SPIRE");
     assert.equal(
       skipped && child(skipped, "skipped")?.attributes.message,
       "Live evidence was not collected: the input is a snapshot.",
     );
-    const warning = all.get("MP-CP-02 Istio and Kubernetes versions are a supported pair");
+    const warning = all.get("MP-CP-02 Istio and Kubernetes versions are a supported pairing");
     assert.ok(warning);
     assert.equal(child(warning, "failure"), undefined);
     const output = warning && child(warning, "system-out");
@@ -86,7 +88,7 @@ describe("junit report", () => {
   it("passes a waived finding with its waiver", () => {
     const waived = suites
       .flatMap(testCases)
-      .find((testCase) => testCase.attributes.name === "MP-ID-01 ServiceAccount sre/default");
+      .find((testCase) => testCase.attributes.name === "MP-AUTHZ-01 ServiceAccount sre/default");
     assert.ok(waived);
     assert.equal(child(waived, "failure"), undefined);
     const output = child(waived, "system-out")?.text ?? "";
@@ -96,7 +98,7 @@ describe("junit report", () => {
 
   it("escapes hostile text and drops forbidden characters", () => {
     const all = suites.flatMap(testCases);
-    const hostile = all.find((testCase) => testCase.attributes.name === `MP-INJ-03 ${HOSTILE_SUBJECT}`);
+    const hostile = all.find((testCase) => testCase.attributes.name === `MP-INJ-02 ${HOSTILE_SUBJECT}`);
     assert.ok(hostile, "the hostile finding's testcase keeps its name");
     const failure = child(hostile, "failure");
     assert.equal(failure?.attributes.message, HOSTILE_MESSAGE.replaceAll("\u001b", "").replaceAll("\u0007", ""));

@@ -37,7 +37,7 @@ describe("markdown report", () => {
       "✔ pass",
       "MP-CP-01",
       "Control plane",
-      "istiod is healthy and at the intended version",
+      "istiod is running and healthy at the intended version",
       "Running, v1.23.2, 1/1 replicas ready.",
     ]);
   });
@@ -71,10 +71,10 @@ describe("markdown report", () => {
       "MP-CP-02",
       "MP-SP-02",
       "MP-NS-02",
-      "MP-INJ-03",
-      "MP-ID-01",
+      "MP-INJ-02",
       "MP-EXT-01",
-      "MP-HEALTH-01",
+      "MP-AUTHZ-01",
+      "MP-HEALTH-02",
       "MP-GATE-01",
       "MP-WAIVER-01",
     ]);

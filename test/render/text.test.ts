@@ -42,7 +42,10 @@ describe("text report", () => {
   });
 
   it("lists a failing finding under its check", () => {
-    const block = blockOf(renderText(fixtureRunResult()), "  ✖ MP-INJ-03 No datastore carries a sidecar — ");
+    const block = blockOf(
+      renderText(fixtureRunResult()),
+      "  ✖ MP-INJ-02 No datastore carries a sidecar, now or after its next restart — ",
+    );
     assert.ok(block[0]?.startsWith(`      ✖ ${HOSTILE_SUBJECT}: annotation note=`), block[0]);
     assert.ok(block.includes("        basis: pod spec, sidecar.istio.io/status annotation; strength: strong"));
     assert.ok(
@@ -82,9 +85,9 @@ describe("text report", () => {
 
   it("uses ASCII symbols when asked", () => {
     const output = renderText(fixtureRunResult(), { ascii: true });
-    assert.ok(output.includes("  [FAIL] MP-INJ-03 No datastore carries a sidecar - "));
+    assert.ok(output.includes("  [FAIL] MP-INJ-02 No datastore carries a sidecar, now or after its next restart - "));
     assert.ok(output.includes("  [unknown] MP-SP-02 "));
-    assert.ok(output.includes("  [skip] MP-ID-02 "));
+    assert.ok(output.includes("  [skip] MP-ID-03 "));
     assert.ok(output.includes("STATE: mTLS PERMISSIVE | 9 app services meshed + 1 canary | 0 outages | PAUSED before"));
     assert.doesNotMatch(output, /[✔⚠✖ℹ⏭·]/u);
   });
@@ -157,7 +160,10 @@ describe("text report", () => {
   });
 
   it("shows a waived finding with its waiver", () => {
-    const block = blockOf(renderText(fixtureRunResult()), "  ⊘ MP-ID-01 Each workload has its own ServiceAccount — ");
+    const block = blockOf(
+      renderText(fixtureRunResult()),
+      "  ⊘ MP-AUTHZ-01 Workload identities are ready for per-workload authorization — ",
+    );
     assert.equal(
       block[0],
       "      ⊘ ServiceAccount sre/default: Used by 10 meshed workloads: spiffe://insignia.tech/ns/sre/sa/default.",

@@ -21,8 +21,8 @@ export interface FlowOptions {
 }
 
 /**
- * The drawn flow with a guess at check ids, written before the check catalogue settled. When no check
- * id matches, a hop takes the worst verdict of the checks in its categories.
+ * The drawn flow, mapped to the check catalogue's ids. A hop whose checks did not run (a catalogue
+ * change, or a custom check set) takes the worst verdict of the checks in its categories instead.
  */
 export const DEFAULT_FLOW: FlowOptions = {
   hops: [
@@ -30,37 +30,37 @@ export const DEFAULT_FLOW: FlowOptions = {
       id: "request",
       label: "Public request",
       detail: "client, HTTPS",
-      checkIds: ["MP-PROBE-*"],
+      checkIds: ["MP-PROBE-01"],
       categories: ["probes"],
     },
-    { id: "ingress", label: "ingress-nginx", detail: "not meshed", checkIds: ["MP-ING-*"], categories: ["probes"] },
+    { id: "ingress", label: "ingress-nginx", detail: "not meshed", checkIds: ["MP-PROBE-01"], categories: ["probes"] },
     {
       id: "envoy",
       label: "Envoy sidecar",
       detail: "istio-proxy",
-      checkIds: ["MP-INJ-01", "MP-INJ-02", "MP-NS-*", "MP-ID-*"],
+      checkIds: ["MP-INJ-01", "MP-NS-01", "MP-ID-01", "MP-ID-03", "MP-MTLS-01"],
       categories: ["injection", "native-sidecars", "identity"],
     },
     {
       id: "app",
       label: "App container",
       detail: "meshed service",
-      checkIds: ["MP-HEALTH-*"],
+      checkIds: ["MP-HEALTH-01"],
       categories: ["workload-health"],
     },
     {
       id: "postgres",
       label: "Managed Postgres",
       detail: "ServiceEntry pass-through",
-      checkIds: ["MP-EXT-*"],
+      checkIds: ["MP-EXT-01"],
       categories: ["external-services"],
     },
-    { id: "vault", label: "Vault", detail: "PERMISSIVE exception", checkIds: ["MP-POL-*"], categories: ["policy"] },
+    { id: "vault", label: "Vault", detail: "PERMISSIVE exception", checkIds: ["MP-POL-01"], categories: ["policy"] },
     {
       id: "datastores",
       label: "In-namespace datastores",
       detail: "plaintext, not meshed",
-      checkIds: ["MP-INJ-03"],
+      checkIds: ["MP-INJ-02"],
       categories: ["injection"],
     },
     {
@@ -74,21 +74,15 @@ export const DEFAULT_FLOW: FlowOptions = {
       id: "spire-server",
       label: "SPIRE server",
       detail: "issues SVIDs",
-      checkIds: ["MP-SP-01", "MP-SP-04", "MP-SP-05", "MP-SP-06", "MP-TD-*"],
+      checkIds: ["MP-SP-01", "MP-SP-04", "MP-TD-01"],
       categories: ["spire", "trust-domain"],
     },
-    {
-      id: "spire-agent",
-      label: "SPIRE agent",
-      detail: "one per node",
-      checkIds: ["MP-SP-02", "MP-SP-07"],
-      categories: ["spire"],
-    },
+    { id: "spire-agent", label: "SPIRE agent", detail: "one per node", checkIds: ["MP-SP-02"], categories: ["spire"] },
     {
       id: "csi",
       label: "SPIFFE CSI driver",
       detail: "mounts the socket",
-      checkIds: ["MP-SP-03"],
+      checkIds: ["MP-SP-03", "MP-ID-02"],
       categories: ["spire"],
     },
   ],

@@ -28,12 +28,13 @@ function list(items: readonly string[]): SafeHtml {
 export function renderBanner(result: RunResult): SafeHtml {
   const { banner } = result;
   const overall = worstVerdict(result.checks.map((item) => item.verdict));
-  const tiles: Array<[string, string | number]> = [
-    ["mTLS", banner.mtlsMode],
-    ["Phase", banner.phase ?? "none"],
-    ["App services meshed", banner.appServicesMeshed],
-    ["Canaries meshed", banner.canariesMeshed],
-    ["Outages", banner.outages],
+  // The phase is often a sentence-long title, so its tile is twice as wide and in smaller type.
+  const tiles: Array<[string, string | number, string]> = [
+    ["mTLS", banner.mtlsMode, "tile"],
+    ["Phase", banner.phase ?? "none", "tile wide"],
+    ["App services meshed", banner.appServicesMeshed, "tile"],
+    ["Canaries meshed", banner.canariesMeshed, "tile"],
+    ["Outages", banner.outages, "tile"],
   ];
   const counts = VERDICTS.filter((verdict) => (result.counts[verdict] ?? 0) > 0).map(
     (verdict) => html`<li class="badge ${verdictClass(verdict)}">${result.counts[verdict]} ${verdict}</li>`,
@@ -44,7 +45,7 @@ export function renderBanner(result: RunResult): SafeHtml {
 <p class="source">${describeSource(result).join(" · ")}</p>
 <section class="banner ${verdictClass(overall)}" aria-label="State">
 <p class="state">STATE: ${bannerParts(banner).map((part, index) => html`${index > 0 ? " · " : ""}<span>${part}</span>`)}</p>
-<dl class="tiles">${tiles.map(([label, value]) => html`<div class="tile"><dt>${label}</dt><dd>${value}</dd></div>`)}</dl>
+<dl class="tiles">${tiles.map(([label, value, kind]) => html`<div class="${kind}"><dt>${label}</dt><dd>${value}</dd></div>`)}</dl>
 ${describeBaseline(banner) ? html`<p class="paused">${describeBaseline(banner)}</p>` : ""}
 ${banner.pausedBefore.length > 0 ? html`<p class="paused"><strong>Paused before:</strong> ${banner.pausedBefore.join(" → ")}</p>` : ""}
 <ul class="counts" aria-label="Checks by verdict">${counts}</ul>

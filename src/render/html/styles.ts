@@ -34,6 +34,8 @@ a { color: var(--info); }
 .tile { background: var(--page); border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; margin: 0; }
 .tile dt { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
 .tile dd { margin: 0; font-size: 1.2rem; font-weight: 650; overflow-wrap: anywhere; }
+.tile.wide { grid-column: span 2; }
+.tile.wide dd { font-size: 1rem; }
 .banner ul { margin: 4px 0 0; padding-left: 20px; }
 .paused { margin: 12px 0 0; overflow-wrap: anywhere; }
 .banner h2 { font-size: 1rem; border: 0; margin: 14px 0 0; padding: 0; }
