@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
-import type { VerifyOptions } from "./cli/verify.js";
-import type { SourceOptions } from "./cli/source.js";
 import type { DiffOptions } from "./cli/diff.js";
+import type { SourceOptions } from "./cli/source.js";
+import type { VerifyOptions } from "./cli/verify.js";
 import { ExitCode, UserError } from "./errors.js";
 import { TOOL_VERSION } from "./version.js";
 
@@ -13,32 +13,49 @@ const FORMATS = ["text", "short", "json", "markdown", "junit"] as const;
 
 function sourceOptions(command: Command): Command {
   return command
-    .option("--snapshot <path>", "read cluster state from a snapshot: a file or folder of kubectl YAML/JSON, a cluster-info dump, or a meshproof snapshot (.json.gz)")
+    .option(
+      "--snapshot <path>",
+      "read cluster state from a snapshot: a file or folder of kubectl YAML/JSON, a cluster-info dump, or a meshproof snapshot (.json.gz)",
+    )
     .option("--kubeconfig <file>", "kubeconfig file for a live run (default: $KUBECONFIG, then ~/.kube/config)")
     .option("--context <name>", "kubeconfig context for a live run (default: the current context)")
     .option("--in-cluster", "use the pod's service account for a live run")
     .option("--request-timeout <seconds>", "timeout of each API request in a live run, in seconds", parsePositive, 15)
-    .option("--plan <file>", "rollout plan (YAML, kind RolloutPlan); without it, checks that compare with intentions are skipped");
+    .option(
+      "--plan <file>",
+      "rollout plan (YAML, kind RolloutPlan); without it, checks that compare with intentions are skipped",
+    );
 }
 
 function parsePositive(value: string): number {
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new UserError(`invalid number "${value}": give a positive number of seconds.`);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new UserError(`invalid number "${value}": give a positive number of seconds.`);
   return parsed;
 }
 
 export function buildProgram(): Command {
   const program = new Command()
     .name("meshproof")
-    .description("Prove, check by check and with evidence, that an Istio rollout on SPIFFE/SPIRE identity behaves as intended.")
+    .description(
+      "Prove, check by check and with evidence, that an Istio rollout on SPIFFE/SPIRE identity behaves as intended.",
+    )
     .version(TOOL_VERSION)
     .showHelpAfterError("(run with --help for usage)");
 
-  sourceOptions(program.command("verify").description("run every check against a live cluster or a snapshot and print the report"))
-    .addOption(new Option("--format <format>", "report format on standard output").choices([...FORMATS]).default("text"))
+  sourceOptions(
+    program.command("verify").description("run every check against a live cluster or a snapshot and print the report"),
+  )
+    .addOption(
+      new Option("--format <format>", "report format on standard output").choices([...FORMATS]).default("text"),
+    )
     .option("--html <file>", "also write the self-contained HTML report to this file")
     .option("--output <file>", "write the report to this file instead of standard output")
-    .addOption(new Option("--fail-on <verdict>", "lowest verdict that makes the exit code 1").choices(["fail", "warn"]).default("fail"))
+    .addOption(
+      new Option("--fail-on <verdict>", "lowest verdict that makes the exit code 1")
+        .choices(["fail", "warn"])
+        .default("fail"),
+    )
     .option("--waivers <file>", "waiver file: findings it matches become waived")
     .option("--baseline <file>", "pre-window snapshot or JSON result; outages are counted as regressions against it")
     .option("--prometheus <url>", "Prometheus base URL for plaintext-caller telemetry")
@@ -87,7 +104,11 @@ async function main(argv: string[]): Promise<void> {
 export function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has already printed help, the version or the usage error.
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    ) {
       return ExitCode.ok;
     }
     return ExitCode.invalidInput;

@@ -33,7 +33,12 @@ export function yamlExcerpt(value: unknown): string {
 
 /** `kind namespace/name` lines of objects, for a compact listing. */
 export function listing(objects: KubeObject[]): string {
-  return objects.map((object) => `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ""}${object.metadata.name}`).join("\n");
+  return objects
+    .map(
+      (object) =>
+        `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ""}${object.metadata.name}`,
+    )
+    .join("\n");
 }
 
 /** Age in days between two times, one decimal. */

@@ -10,23 +10,44 @@ export function gateId(phaseId: string): string {
   return `MP-GATE-${phaseId}`;
 }
 
-const GATES: Record<PlanPhase["type"], { proves: string; reads: string[]; run: (context: CheckContext, phase: PlanPhase) => GateParts }> = {
+const GATES: Record<
+  PlanPhase["type"],
+  { proves: string; reads: string[]; run: (context: CheckContext, phase: PlanPhase) => GateParts }
+> = {
   "mesh-workloads": {
     proves:
       "Every workload of the phase can be meshed: the injector will select it once its opt-out is removed, a ClusterSPIFFEID registers its pods, it is not crash-looping, and the external services it calls are exported to its namespace on declared ports.",
-    reads: ["Deployment/StatefulSet/DaemonSet of the phase", "ClusterSPIFFEID *", "ServiceEntry *", "DestinationRule *", "ConfigMap (env sources)", "earlier results: workload-health, external-services"],
+    reads: [
+      "Deployment/StatefulSet/DaemonSet of the phase",
+      "ClusterSPIFFEID *",
+      "ServiceEntry *",
+      "DestinationRule *",
+      "ConfigMap (env sources)",
+      "earlier results: workload-health, external-services",
+    ],
     run: meshWorkloadsGate,
   },
   "mesh-ingress": {
     proves:
       "ingress-nginx can be meshed without an outage: no hostNetwork, no inbound capture, every Ingress with a meshed backend sends to the Service with its host, SPIRE registers the controller, and its nodes run a ready SPIRE agent and CSI driver.",
-    reads: ["ingress controller workload", "Ingress *", "ClusterSPIFFEID *", "DaemonSet spire-agent", "DaemonSet spire-spiffe-csi-driver", "earlier results: spire"],
+    reads: [
+      "ingress controller workload",
+      "Ingress *",
+      "ClusterSPIFFEID *",
+      "DaemonSet spire-agent",
+      "DaemonSet spire-spiffe-csi-driver",
+      "earlier results: spire",
+    ],
     run: meshIngressGate,
   },
   strict: {
     proves:
       "The mesh-wide STRICT flip breaks no caller: no plaintext caller on a port that goes STRICT, in the telemetry over a window covering the slowest caller or in the cluster's structure; no client-side TLS conflict; and every principal can match.",
-    reads: ["earlier results: MP-MTLS-01..04, MP-AUTHZ-01, external-services", "Prometheus istio_requests_total, istio_tcp_connections_opened_total", "PeerAuthentication *"],
+    reads: [
+      "earlier results: MP-MTLS-01..04, MP-AUTHZ-01, external-services",
+      "Prometheus istio_requests_total, istio_tcp_connections_opened_total",
+      "PeerAuthentication *",
+    ],
     run: strictGate,
   },
 };

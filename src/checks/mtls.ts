@@ -1,15 +1,15 @@
 import type { ClusterModel } from "../model/cluster.js";
 import { formatSelector } from "../model/selectors.js";
 import type { RolloutPlan } from "../plan/schema.js";
+import { parsePrometheusDuration } from "../telemetry/queries.js";
 import { objectEvidence, table } from "./evidence.js";
 import { judgeIdentities, judgePrincipals } from "./mtls/authorization.js";
-import { type CallerReport, type PlaintextCaller, findPlaintextCallers } from "./mtls/callers.js";
+import { type CallerReport, findPlaintextCallers, type PlaintextCaller } from "./mtls/callers.js";
 import { judgeClientSide } from "./mtls/destination-rules.js";
-import { type WorkloadMtls, mtlsAnalysisOf, namespaceOverrides } from "./mtls/dry-run.js";
+import { mtlsAnalysisOf, namespaceOverrides, type WorkloadMtls } from "./mtls/dry-run.js";
 import { judgePolicies } from "./mtls/policies.js";
 import { goDurationMs } from "./mtls/telemetry.js";
 import type { CheckContext, CheckDefinition, CheckOutcome, Evidence, Finding } from "./types.js";
-import { parsePrometheusDuration } from "../telemetry/queries.js";
 
 const PEER_AUTHENTICATIONS = "peerauthentications.security.istio.io";
 
@@ -55,14 +55,20 @@ function peerAuthenticationTable(model: ClusterModel): Evidence {
 // MP-MTLS-01: effective mode per workload and port, today and after the STRICT flip
 
 function portSummary(entry: WorkloadMtls): string {
-  if (entry.ports.length === 0) return `no declared or Service-targeted port; workload mode ${entry.today.mode} → ${entry.after.mode}`;
+  if (entry.ports.length === 0)
+    return `no declared or Service-targeted port; workload mode ${entry.today.mode} → ${entry.after.mode}`;
   return entry.ports
-    .map((port) => `${port.port} ${port.today}${port.after !== port.today ? ` → ${port.after}` : " (unchanged)"}${port.captured ? "" : " (not captured)"}`)
+    .map(
+      (port) =>
+        `${port.port} ${port.today}${port.after !== port.today ? ` → ${port.after}` : " (unchanged)"}${port.captured ? "" : " (not captured)"}`,
+    )
     .join(", ");
 }
 
 function policyChain(entry: WorkloadMtls): string {
-  const chain = [entry.today.workload, entry.today.namespace, entry.today.mesh].filter((subject) => subject !== undefined);
+  const chain = [entry.today.workload, entry.today.namespace, entry.today.mesh].filter(
+    (subject) => subject !== undefined,
+  );
   return chain.length ? chain.join(" over ") : "no PeerAuthentication: Istio's default";
 }
 
@@ -92,22 +98,34 @@ function runEffectiveModes({ model, plan }: CheckContext): CheckOutcome {
       subject: entry.workload.subject,
       verdict,
       message: `Today ${[...todayModes].join("/")} (${policyChain(entry)}). Per port, today → after the STRICT flip: ${portSummary(entry)}.${note}`,
-      hint: verdict === "warn" ? `Inspect the applied policies: istioctl x describe pod ${entry.pod.name} -n ${entry.pod.namespace}` : undefined,
+      hint:
+        verdict === "warn"
+          ? `Inspect the applied policies: istioctl x describe pod ${entry.pod.name} -n ${entry.pod.namespace}`
+          : undefined,
     });
   }
 
   if (meshed.length === 0) {
-    findings.push({ subject: `Namespace ${model.mesh.rootNamespace}`, verdict: "info", message: "No workload carries a sidecar, so no PeerAuthentication is enforced anywhere." });
+    findings.push({
+      subject: `Namespace ${model.mesh.rootNamespace}`,
+      verdict: "info",
+      message: "No workload carries a sidecar, so no PeerAuthentication is enforced anywhere.",
+    });
   }
 
   const modes = new Set(meshed.map((entry) => entry.today.mode));
   const mtlsMode = modes.size === 1 ? [...modes][0] : modes.size === 0 ? undefined : "mixed";
   const strictPorts = meshed.flatMap((entry) => entry.ports.filter((port) => port.after === "STRICT")).length;
   const openPorts = meshed.flatMap((entry) => entry.ports.filter((port) => port.after !== "STRICT")).length;
-  const overrides = namespaceOverrides(model).map((policy) => `PeerAuthentication ${policy.metadata.namespace}/${policy.metadata.name}`);
+  const overrides = namespaceOverrides(model).map(
+    (policy) => `PeerAuthentication ${policy.metadata.namespace}/${policy.metadata.name}`,
+  );
 
   const rows = meshed.flatMap((entry) =>
-    (entry.ports.length ? entry.ports : [{ port: 0, today: entry.today.mode, after: entry.after.mode, captured: true }]).map((port) => [
+    (entry.ports.length
+      ? entry.ports
+      : [{ port: 0, today: entry.today.mode, after: entry.after.mode, captured: true }]
+    ).map((port) => [
       entry.workload.subject,
       port.port ? String(port.port) : "*",
       port.today,
@@ -119,7 +137,9 @@ function runEffectiveModes({ model, plan }: CheckContext): CheckOutcome {
   const evidence = [
     peerAuthenticationTable(model),
     objectEvidence(
-      example ? `istioctl x describe pod ${example.name} -n ${example.namespace}   # repeated per workload; AFTER-FLIP adds PeerAuthentication ${model.mesh.rootNamespace}/default STRICT` : "istioctl x describe pod <pod> -n <namespace>",
+      example
+        ? `istioctl x describe pod ${example.name} -n ${example.namespace}   # repeated per workload; AFTER-FLIP adds PeerAuthentication ${model.mesh.rootNamespace}/default STRICT`
+        : "istioctl x describe pod <pod> -n <namespace>",
       rows.length ? table(["WORKLOAD", "PORT", "TODAY", "AFTER-FLIP", "POLICY"], rows) : "No meshed workloads",
     ),
   ];
@@ -179,11 +199,17 @@ function telemetryFinding(model: ClusterModel, report: CallerReport): Finding {
       return {
         subject,
         verdict: "skip",
-        message: "Telemetry not measured: no --prometheus URL was given, so only the callers the objects show are listed; callers outside them (CronJobs, other namespaces) are not.",
+        message:
+          "Telemetry not measured: no --prometheus URL was given, so only the callers the objects show are listed; callers outside them (CronJobs, other namespaces) are not.",
         hint: "Run with --prometheus URL --prometheus-window 24h; the window must cover the slowest caller (an ExternalSecret's refreshInterval, a CronJob's schedule).",
       };
     case "error":
-      return { subject, verdict: "unknown", message: `The telemetry queries failed: ${telemetry.errors.join("; ")}.`, hint: "Check the URL and that Prometheus answers GET /api/v1/query." };
+      return {
+        subject,
+        verdict: "unknown",
+        message: `The telemetry queries failed: ${telemetry.errors.join("; ")}.`,
+        hint: "Check the URL and that Prometheus answers GET /api/v1/query.",
+      };
     case "no-series":
       return {
         subject,
@@ -218,9 +244,11 @@ function windowCoverage(model: ClusterModel, window: string): string | undefined
   for (const secret of model.list("ExternalSecret")) {
     const text = String(secret.spec?.refreshInterval ?? "1h");
     const ms = goDurationMs(text);
-    if (ms !== undefined && (!slowest || ms > slowest.ms)) slowest = { ms, text, subject: `ExternalSecret ${secret.metadata.namespace}/${secret.metadata.name}` };
+    if (ms !== undefined && (!slowest || ms > slowest.ms))
+      slowest = { ms, text, subject: `ExternalSecret ${secret.metadata.namespace}/${secret.metadata.name}` };
   }
-  if (slowest && slowest.ms > windowMs) return `The window is shorter than the refreshInterval ${slowest.text} of ${slowest.subject}, so its caller may not appear.`;
+  if (slowest && slowest.ms > windowMs)
+    return `The window is shorter than the refreshInterval ${slowest.text} of ${slowest.subject}, so its caller may not appear.`;
   return undefined;
 }
 
@@ -238,22 +266,46 @@ function runPlaintextCallers({ model, plan }: CheckContext): CheckOutcome {
     evidence.push(
       objectEvidence(
         "kubectl get ingress -A -o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,BACKEND:.spec.rules[*].http.paths[*].backend.service,SERVICE-UPSTREAM:.metadata.annotations.nginx\\.ingress\\.kubernetes\\.io/service-upstream",
-        table(["NAMESPACE", "NAME", "BACKEND", "CONTAINER-PORT", "WORKLOAD", "SERVICE-UPSTREAM"], report.read.ingresses),
+        table(
+          ["NAMESPACE", "NAME", "BACKEND", "CONTAINER-PORT", "WORKLOAD", "SERVICE-UPSTREAM"],
+          report.read.ingresses,
+        ),
       ),
     );
   }
   if (report.read.monitors.length) {
-    evidence.push(objectEvidence("kubectl get servicemonitor,podmonitor -A -o yaml", table(["MONITOR", "SELECTOR", "PORTS"], report.read.monitors)));
+    evidence.push(
+      objectEvidence(
+        "kubectl get servicemonitor,podmonitor -A -o yaml",
+        table(["MONITOR", "SELECTOR", "PORTS"], report.read.monitors),
+      ),
+    );
   }
   if (report.read.stores.length) {
-    evidence.push(objectEvidence("kubectl get clustersecretstore,secretstore -A -o jsonpath='{..spec.provider.vault.server}'", table(["STORE", "SERVER", "TARGET"], report.read.stores)));
+    evidence.push(
+      objectEvidence(
+        "kubectl get clustersecretstore,secretstore -A -o jsonpath='{..spec.provider.vault.server}'",
+        table(["STORE", "SERVER", "TARGET"], report.read.stores),
+      ),
+    );
   }
   if (report.read.probes.length) {
-    evidence.push(objectEvidence("kubectl get pods -A -o yaml   # probes of meshed pods", table(["POD", "CONTAINER", "PROBE", "PORT"], report.read.probes)));
+    evidence.push(
+      objectEvidence(
+        "kubectl get pods -A -o yaml   # probes of meshed pods",
+        table(["POD", "CONTAINER", "PROBE", "PORT"], report.read.probes),
+      ),
+    );
   }
 
-  const named = blocking.map((caller) => `${caller.caller.split(" (")[0]} → ${caller.target.split(" ")[1] ?? caller.target}${caller.port ? `:${caller.port}` : ""}`);
-  const telemetry = report.telemetry.status === "measured" ? `telemetry over ${report.telemetry.window}` : `telemetry ${report.telemetry.status.replace("-", " ")}`;
+  const named = blocking.map(
+    (caller) =>
+      `${caller.caller.split(" (")[0]} → ${caller.target.split(" ")[1] ?? caller.target}${caller.port ? `:${caller.port}` : ""}`,
+  );
+  const telemetry =
+    report.telemetry.status === "measured"
+      ? `telemetry over ${report.telemetry.window}`
+      : `telemetry ${report.telemetry.status.replace("-", " ")}`;
   return {
     summary: blocking.length
       ? `${plural(blocking.length, "plaintext caller")} would break under STRICT: ${[...new Set(named)].join("; ")} (${telemetry}).`
@@ -280,6 +332,7 @@ function runPlaintextCallers({ model, plan }: CheckContext): CheckOutcome {
 function runClientSide({ model, plan }: CheckContext): CheckOutcome {
   const findings = judgeClientSide(model, plan);
   const conflicts = findings.filter((finding) => finding.verdict === "fail");
+  const outbound = findings.filter((finding) => finding.verdict === "warn");
   const rules = model.list("DestinationRule");
   const rows = rules.map((rule) => [
     rule.metadata.namespace ?? "",
@@ -290,7 +343,7 @@ function runClientSide({ model, plan }: CheckContext): CheckOutcome {
   return {
     summary: conflicts.length
       ? `${plural(conflicts.length, "client-side TLS conflict")}: ${conflicts.map((finding) => finding.subject).join(", ")}.`
-      : `No DestinationRule conflicts with the servers behind it (${plural(rules.length, "rule")}); outbound policy ${model.mesh.outboundTrafficPolicy}.`,
+      : `No DestinationRule conflicts with the servers behind it (${plural(rules.length, "rule")}); outbound policy ${model.mesh.outboundTrafficPolicy}${outbound.length ? `, but ${outbound.map((finding) => finding.message.replace(/^outboundTrafficPolicy ALLOW_ANY: /, "")).join("; ")}` : "."}`,
     findings,
     evidence: [
       objectEvidence(
@@ -313,28 +366,49 @@ function runIdentityReadiness({ model, plan }: CheckContext): CheckOutcome {
   const identities = judgeIdentities(model, plan);
   const principals = judgePrincipals(model, callers);
   const findings = [...identities, ...principals];
-  const shared = identities.filter((finding) => finding.verdict === "warn" && finding.subject.startsWith("ServiceAccount "));
+  const shared = identities.filter(
+    (finding) => finding.verdict === "warn" && finding.subject.startsWith("ServiceAccount "),
+  );
   const broken = principals.filter((finding) => finding.verdict === "fail");
 
-  const rows = model.meshedWorkloads().map((workload) => [workload.subject, workload.serviceAccount, `spiffe://${model.mesh.trustDomain}/ns/${workload.namespace}/sa/${workload.serviceAccount}`]);
-  const policyRows = model.list("AuthorizationPolicy").map((policy) => [
-    policy.metadata.namespace ?? "",
-    policy.metadata.name,
-    String(policy.spec?.action ?? "ALLOW"),
-    ((policy.spec?.rules ?? []) as Array<{ from?: Array<{ source?: { principals?: string[] } }> }>)
-      .flatMap((rule) => (rule.from ?? []).flatMap((from) => from.source?.principals ?? []))
-      .join(",") || "-",
-  ]);
+  const rows = model
+    .meshedWorkloads()
+    .map((workload) => [
+      workload.subject,
+      workload.serviceAccount,
+      `spiffe://${model.mesh.trustDomain}/ns/${workload.namespace}/sa/${workload.serviceAccount}`,
+    ]);
+  const policyRows = model
+    .list("AuthorizationPolicy")
+    .map((policy) => [
+      policy.metadata.namespace ?? "",
+      policy.metadata.name,
+      String(policy.spec?.action ?? "ALLOW"),
+      ((policy.spec?.rules ?? []) as Array<{ from?: Array<{ source?: { principals?: string[] } }> }>)
+        .flatMap((rule) => (rule.from ?? []).flatMap((from) => from.source?.principals ?? []))
+        .join(",") || "-",
+    ]);
 
   const parts: string[] = [];
-  if (shared.length) parts.push(shared.map((finding) => `${finding.subject} is shared by ${finding.message.split(" ")[0]} workloads`).join("; "));
+  if (shared.length)
+    parts.push(
+      shared.map((finding) => `${finding.subject} is shared by ${finding.message.split(" ")[0]} workloads`).join("; "),
+    );
   if (broken.length) parts.push(`${plural(broken.length, "principal")} can never match`);
   return {
-    summary: parts.length ? `${parts.join("; ")}.` : `Every meshed workload has its own identity and every principal can match (${plural(rows.length, "workload")}).`,
+    summary: parts.length
+      ? `${parts.join("; ")}.`
+      : `Every meshed workload has its own identity and every principal can match (${plural(rows.length, "workload")}).`,
     findings,
     evidence: [
-      objectEvidence("kubectl get pods -A -o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,SA:.spec.serviceAccountName", rows.length ? table(["WORKLOAD", "SERVICEACCOUNT", "SPIFFE ID"], rows) : "No meshed workloads"),
-      objectEvidence("kubectl get authorizationpolicy -A -o yaml", policyRows.length ? table(["NAMESPACE", "NAME", "ACTION", "PRINCIPALS"], policyRows) : "No resources found"),
+      objectEvidence(
+        "kubectl get pods -A -o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,SA:.spec.serviceAccountName",
+        rows.length ? table(["WORKLOAD", "SERVICEACCOUNT", "SPIFFE ID"], rows) : "No meshed workloads",
+      ),
+      objectEvidence(
+        "kubectl get authorizationpolicy -A -o yaml",
+        policyRows.length ? table(["NAMESPACE", "NAME", "ACTION", "PRINCIPALS"], policyRows) : "No resources found",
+      ),
     ],
   };
 }
@@ -365,7 +439,7 @@ export const mtlsChecks: CheckDefinition[] = [
     category: "mtls",
     title: "No meshed port that goes STRICT still receives plaintext",
     proves:
-      "Every caller of a meshed port that the STRICT flip would close speaks mTLS: Istio's destination metrics show no connection_security_policy=\"none\" over the window, and no sidecar-less caller reaches such a port through an Ingress, a scrape, a secret store, a probe or a capture exclusion.",
+      'Every caller of a meshed port that the STRICT flip would close speaks mTLS: Istio\'s destination metrics show no connection_security_policy="none" over the window, and no sidecar-less caller reaches such a port through an Ingress, a scrape, a secret store, a probe or a capture exclusion.',
     reads: [
       "Prometheus istio_requests_total, istio_tcp_connections_opened_total",
       "Ingress *",

@@ -26,7 +26,11 @@ function judgeProbe(probe: PlanProbe, evidence: HttpProbeEvidence | undefined, l
   const role = probe.control ? "control outside the mesh" : "path into the mesh";
   if (!evidence) {
     return live
-      ? { subject, verdict: "unknown", message: `${probe.name}: no result was recorded for ${probe.method} ${probe.url} (${role}).` }
+      ? {
+          subject,
+          verdict: "unknown",
+          message: `${probe.name}: no result was recorded for ${probe.method} ${probe.url} (${role}).`,
+        }
       : {
           subject,
           verdict: "skip",
@@ -76,7 +80,8 @@ export const probeChecks: CheckDefinition[] = [
           summary: "Skipped: the plan lists no HTTP probes.",
           findings: [],
           evidence: [],
-          remediation: "Add spec.probes to the plan: one per public path into the mesh and one or two controls outside it.",
+          remediation:
+            "Add spec.probes to the plan: one per public path into the mesh and one or two controls outside it.",
         };
       }
 

@@ -10,7 +10,11 @@ import { runVerification } from "../run/run.js";
  * Loads one side of a comparison: a JSON run result as `verify --format json` writes it, or any
  * snapshot, which is verified here with the same plan.
  */
-export async function loadComparable(path: string, plan: RolloutPlan | undefined, planFile: string | undefined): Promise<RunResult> {
+export async function loadComparable(
+  path: string,
+  plan: RolloutPlan | undefined,
+  planFile: string | undefined,
+): Promise<RunResult> {
   if (path.endsWith(".json")) {
     let parsed: { format?: unknown } | undefined;
     try {
@@ -20,7 +24,9 @@ export async function loadComparable(path: string, plan: RolloutPlan | undefined
     }
     if (parsed?.format === RUN_RESULT_FORMAT) return parsed as RunResult;
     if (typeof parsed?.format === "string" && parsed.format.startsWith("meshproof.dev/run-result/")) {
-      throw new UserError(`${path}: run result format ${parsed.format} is not supported; this meshproof reads ${RUN_RESULT_FORMAT}. Re-run verify to produce it.`);
+      throw new UserError(
+        `${path}: run result format ${parsed.format} is not supported; this meshproof reads ${RUN_RESULT_FORMAT}. Re-run verify to produce it.`,
+      );
     }
   }
   const { readSnapshot } = await import("../collect/snapshot/read.js");
@@ -40,7 +46,11 @@ export async function diffCommand(beforePath: string, afterPath: string, options
   const after = await loadComparable(afterPath, plan, options.plan);
   const report = diffResults(before, after);
   const output =
-    options.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : options.format === "markdown" ? renderDiffMarkdown(report) : renderDiffText(report);
+    options.format === "json"
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : options.format === "markdown"
+        ? renderDiffMarkdown(report)
+        : renderDiffText(report);
   process.stdout.write(output);
   return report.regressions.length > 0 ? ExitCode.checkFailed : ExitCode.ok;
 }

@@ -3,7 +3,7 @@ import type { CheckResult } from "../checks/types.js";
 import { ExitCode, UserError } from "../errors.js";
 import type { RunResult } from "../run/result.js";
 import { runVerification } from "../run/run.js";
-import { type SourceOptions, collectState, loadPlanOption } from "./source.js";
+import { collectState, loadPlanOption, type SourceOptions } from "./source.js";
 
 export interface GateOptions extends SourceOptions {
   /** @default "text" */
@@ -26,7 +26,9 @@ export const GATE_RESULT_FORMAT = "meshproof.dev/gate-result/v1";
  */
 export async function gateCommand(phaseId: string, options: GateOptions): Promise<number> {
   if (!options.plan) {
-    throw new UserError("meshproof gate needs --plan FILE: the phases and what each one changes come from the rollout plan.");
+    throw new UserError(
+      "meshproof gate needs --plan FILE: the phases and what each one changes come from the rollout plan.",
+    );
   }
   const plan = await loadPlanOption(options);
   if (!plan) throw new UserError("meshproof gate needs --plan FILE.");
@@ -46,11 +48,19 @@ export async function gateCommand(phaseId: string, options: GateOptions): Promis
   }
 
   const { gateChecksFor, gateId } = await import("../checks/gates.js");
-  const { result } = runVerification({ state, plan, planFile: options.plan, checks: [...ALL_CHECKS, ...gateChecksFor(plan)] });
+  const { result } = runVerification({
+    state,
+    plan,
+    planFile: options.plan,
+    checks: [...ALL_CHECKS, ...gateChecksFor(plan)],
+  });
   const gate = result.checks.find((check) => check.id === gateId(phaseId));
   if (!gate) throw new Error(`gate ${gateId(phaseId)} did not run`);
 
-  const output = options.format === "json" ? renderGateJson(result, gate, phaseId) : await renderGateText(result, gate, options.color === true);
+  const output =
+    options.format === "json"
+      ? renderGateJson(result, gate, phaseId)
+      : await renderGateText(result, gate, options.color === true);
   process.stdout.write(output.endsWith("\n") ? output : `${output}\n`);
   return gate.verdict === "pass" ? ExitCode.ok : ExitCode.checkFailed;
 }
@@ -86,7 +96,9 @@ export async function renderGateText(result: RunResult, gate: CheckResult, color
   const style = textStyle({ color });
   const lines = [
     style.colors.bold(`meshproof gate ${clean(gate.id.replace(/^MP-GATE-/, ""))}: ${decisionOf(gate)}`),
-    clean(`${result.cluster.name ?? result.cluster.source} · captured ${result.cluster.capturedAt ?? "unknown"}${result.plan ? ` · plan ${result.plan.name}` : ""}`),
+    clean(
+      `${result.cluster.name ?? result.cluster.source} · captured ${result.cluster.capturedAt ?? "unknown"}${result.plan ? ` · plan ${result.plan.name}` : ""}`,
+    ),
     "",
     formatCheckLine(style, gate),
   ];

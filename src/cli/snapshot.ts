@@ -1,10 +1,12 @@
 import { ExitCode, UserError } from "../errors.js";
-import { type SourceOptions, collectState, loadPlanOption } from "./source.js";
+import { collectState, loadPlanOption, type SourceOptions } from "./source.js";
 
 /** Runs `meshproof snapshot`: collects from a live cluster and writes the gzipped snapshot. */
 export async function snapshotCommand(options: SourceOptions & { output: string }): Promise<number> {
   if (options.snapshot) {
-    throw new UserError("meshproof snapshot reads a live cluster: use --context, --kubeconfig or --in-cluster instead of --snapshot.");
+    throw new UserError(
+      "meshproof snapshot reads a live cluster: use --context, --kubeconfig or --in-cluster instead of --snapshot.",
+    );
   }
   const plan = await loadPlanOption(options);
   const state = await collectState(options, plan);

@@ -18,22 +18,29 @@ export async function loadPlanOption(options: SourceOptions): Promise<RolloutPla
   return loadPlan(options.plan);
 }
 
-/** Reads the cluster state from a snapshot or a live cluster, whichever the options name. */
+/**
+ * Reads the cluster state from a snapshot or a live cluster, whichever the options name, with
+ * credentials masked the same way for both so their verdicts agree.
+ */
 export async function collectState(options: SourceOptions, plan: RolloutPlan | undefined): Promise<CollectedState> {
   const live = options.kubeconfig !== undefined || options.context !== undefined || options.inCluster === true;
   if (options.snapshot && live) {
-    throw new UserError("--snapshot cannot be combined with --kubeconfig, --context or --in-cluster: choose a snapshot or a live cluster.");
+    throw new UserError(
+      "--snapshot cannot be combined with --kubeconfig, --context or --in-cluster: choose a snapshot or a live cluster.",
+    );
   }
+  const { redactState } = await import("../collect/redact-objects.js");
   if (options.snapshot) {
     const { readSnapshot } = await import("../collect/snapshot/read.js");
-    return readSnapshot(options.snapshot);
+    return redactState(await readSnapshot(options.snapshot));
   }
   const { collectLive } = await import("../collect/live/collect.js");
-  return collectLive({
+  const collected = await collectLive({
     kubeconfig: options.kubeconfig,
     context: options.context,
     inCluster: options.inCluster === true,
     requestTimeoutMs: options.requestTimeout * 1000,
     plan,
   });
+  return redactState(collected);
 }

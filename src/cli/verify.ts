@@ -3,7 +3,7 @@ import type { Verdict } from "../checks/types.js";
 import { ExitCode } from "../errors.js";
 import type { RunResult } from "../run/result.js";
 import { runVerification } from "../run/run.js";
-import { type SourceOptions, collectState, loadPlanOption } from "./source.js";
+import { collectState, loadPlanOption, type SourceOptions } from "./source.js";
 
 export interface VerifyOptions extends SourceOptions {
   format: "text" | "short" | "json" | "markdown" | "junit";

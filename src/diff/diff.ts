@@ -198,14 +198,32 @@ function comparePolicies(before: RunResult, after: RunResult, report: DiffReport
   const current = after.mesh.policies;
   for (const [subject, spec] of Object.entries(current)) {
     if (old[subject] === undefined) {
-      report.meshChanges.push({ kind: "policy", subject, before: "absent", after: "created", message: `${subject} created` });
+      report.meshChanges.push({
+        kind: "policy",
+        subject,
+        before: "absent",
+        after: "created",
+        message: `${subject} created`,
+      });
     } else if (old[subject] !== spec) {
-      report.meshChanges.push({ kind: "policy", subject, before: old[subject] ?? "", after: spec, message: `${subject} changed` });
+      report.meshChanges.push({
+        kind: "policy",
+        subject,
+        before: old[subject] ?? "",
+        after: spec,
+        message: `${subject} changed`,
+      });
     }
   }
   for (const subject of Object.keys(old)) {
     if (current[subject] === undefined) {
-      report.meshChanges.push({ kind: "policy", subject, before: "present", after: "deleted", message: `${subject} deleted` });
+      report.meshChanges.push({
+        kind: "policy",
+        subject,
+        before: "present",
+        after: "deleted",
+        message: `${subject} deleted`,
+      });
     }
   }
 }

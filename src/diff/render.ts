@@ -29,7 +29,14 @@ export function renderDiffMarkdown(report: DiffReport): string {
   const table = (items: DiffItem[]) =>
     items.length === 0
       ? ["None."]
-      : ["| subject | before | after | what changed |", "| --- | --- | --- | --- |", ...items.map((item) => `| ${escapeCell(item.subject)} | ${escapeCell(item.before)} | ${escapeCell(item.after)} | ${escapeCell(item.message)} |`)];
+      : [
+          "| subject | before | after | what changed |",
+          "| --- | --- | --- | --- |",
+          ...items.map(
+            (item) =>
+              `| ${escapeCell(item.subject)} | ${escapeCell(item.before)} | ${escapeCell(item.after)} | ${escapeCell(item.message)} |`,
+          ),
+        ];
   return [
     "## meshproof diff",
     "",

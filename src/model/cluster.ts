@@ -1,14 +1,21 @@
 import type { CollectedState, CollectionIssue, InputReport, LiveEvidence } from "../collect/types.js";
 import type { RolloutPlan } from "../plan/schema.js";
-import { type InjectionDecision, chartDefaultWebhooks, decideInjection, injectorWebhooks } from "./injection.js";
+import { chartDefaultWebhooks, decideInjection, type InjectionDecision, injectorWebhooks } from "./injection.js";
 import type { ContainerStatus, KubeObject, LabelSelector, Pod } from "./kube.js";
 import { subjectOf } from "./kube.js";
 import { type MeshConfigView, readMeshConfig } from "./mesh-config.js";
-import { type EffectiveMtls, composePeerAuthentication } from "./mtls.js";
+import { composePeerAuthentication, type EffectiveMtls } from "./mtls.js";
 import { matchesSelector } from "./selectors.js";
-import { type SidecarInfo, type SidecarKind, classifySidecar, imageTag } from "./sidecar.js";
-import { type SpireView, readSpireConfigs } from "./spire.js";
-import { OwnerResolver, type PodTemplate, type WorkloadKind, appContainerStatuses, isPodReady, podTemplateOf } from "./workloads.js";
+import { classifySidecar, imageTag, type SidecarInfo, type SidecarKind } from "./sidecar.js";
+import { readSpireConfigs, type SpireView } from "./spire.js";
+import {
+  appContainerStatuses,
+  isPodReady,
+  OwnerResolver,
+  type PodTemplate,
+  podTemplateOf,
+  type WorkloadKind,
+} from "./workloads.js";
 
 export interface PodView {
   subject: string;
@@ -63,7 +70,11 @@ export interface ModelStats {
 export interface ModelOptions {
   istioNamespace: string;
   istioRevision: string;
-  spire?: { server?: { namespace?: string; name: string }; agent?: { namespace?: string; name: string }; csiDriver?: { namespace?: string; name: string } };
+  spire?: {
+    server?: { namespace?: string; name: string };
+    agent?: { namespace?: string; name: string };
+    csiDriver?: { namespace?: string; name: string };
+  };
   /** ISO time used as "now" when the state records no capture time. */
   capturedAtFallback?: string;
   kubernetesVersionFallback?: string;
@@ -93,6 +104,8 @@ export class ClusterModel {
   private readonly podsByNamespace = new Map<string, PodView[]>();
   private readonly podsByNode = new Map<string, PodView[]>();
   private readonly podsByLabel = new Map<string, PodView[]>();
+  /** podsByLabel split by namespace, built per label the first time a namespaced query needs it. */
+  private readonly podsByLabelInNamespace = new Map<string, Map<string, PodView[]>>();
   private readonly effectiveMtlsCache = new Map<PodView, EffectiveMtls>();
   private readonly peerAuthenticationsByNamespace = new Map<string, KubeObject[]>();
 
@@ -125,8 +138,8 @@ export class ClusterModel {
         : state.capturedAt
           ? { at: state.capturedAt, source: "newest-object-timestamp" }
           : options.capturedAtFallback
-        ? { at: options.capturedAtFallback, source: "plan" }
-        : { at: new Date().toISOString(), source: "clock (no capture time in the input)" };
+            ? { at: options.capturedAtFallback, source: "plan" }
+            : { at: new Date().toISOString(), source: "clock (no capture time in the input)" };
     this.now = new Date(capture.at);
     this.nowSource = capture.source;
 
@@ -183,24 +196,40 @@ export class ClusterModel {
   }
 
   /**
-   * Pods matching a label selector, in one namespace or all. Uses the label index: candidates come
-   * from the first matchLabels pair, so cost follows the matches, not the cluster size.
+   * Pods matching a label selector, in one namespace or all. Uses the label index: candidates are
+   * the pods of the selector's rarest matchLabels pair in the namespace, so cost follows the
+   * matches, not the cluster size, even when the same label appears in many namespaces.
    */
   podsMatching(selector: LabelSelector, namespace?: string): PodView[] {
     this.stats.lookups++;
-    const firstLabel = Object.entries(selector.matchLabels ?? {})[0];
-    let candidates: PodView[];
-    if (firstLabel) {
-      candidates = this.podsByLabel.get(`${firstLabel[0]}=${firstLabel[1]}`) ?? [];
-    } else if (namespace !== undefined) {
-      candidates = this.podsByNamespace.get(namespace) ?? [];
-    } else {
-      candidates = this.pods;
+    let candidates: PodView[] | undefined;
+    for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+      const bucket = this.podsWithLabel(`${key}=${value}`, namespace);
+      if (candidates === undefined || bucket.length < candidates.length) candidates = bucket;
+      if (candidates.length === 0) break;
+    }
+    if (candidates === undefined) {
+      candidates = namespace !== undefined ? (this.podsByNamespace.get(namespace) ?? []) : this.pods;
     }
     this.stats.lookups += candidates.length;
     return candidates.filter(
       (pod) => (namespace === undefined || pod.namespace === namespace) && matchesSelector(selector, pod.labels),
     );
+  }
+
+  /** Pods carrying one `key=value` label, in one namespace or all. */
+  private podsWithLabel(label: string, namespace: string | undefined): PodView[] {
+    const all = this.podsByLabel.get(label) ?? [];
+    if (namespace === undefined) return all;
+    let byNamespace = this.podsByLabelInNamespace.get(label);
+    if (!byNamespace) {
+      // Splitting examines each pod of the label once; later queries of any namespace reuse it.
+      this.stats.lookups += all.length;
+      byNamespace = new Map();
+      for (const pod of all) pushTo(byNamespace, pod.namespace, pod);
+      this.podsByLabelInNamespace.set(label, byNamespace);
+    }
+    return byNamespace.get(namespace) ?? [];
   }
 
   /** Workloads with at least one pod carrying a sidecar. */
@@ -237,9 +266,20 @@ export class ClusterModel {
   }
 
   /** What the injector would decide for a template in a namespace. */
-  decideInjection(namespace: string, labels: Record<string, string>, annotations: Record<string, string>, hostNetwork: boolean): InjectionDecision {
+  decideInjection(
+    namespace: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+    hostNetwork: boolean,
+  ): InjectionDecision {
     return decideInjection(
-      { namespace, namespaceLabels: this.namespaceLabels(namespace), podLabels: labels, podAnnotations: annotations, hostNetwork },
+      {
+        namespace,
+        namespaceLabels: this.namespaceLabels(namespace),
+        podLabels: labels,
+        podAnnotations: annotations,
+        hostNetwork,
+      },
       this.webhooks.rules,
       this.webhooks.assumed,
     );
@@ -251,14 +291,18 @@ export class ClusterModel {
     if (!this.webhooksCache) {
       const found = injectorWebhooks(this.list("MutatingWebhookConfiguration"), this.options.istioRevision);
       this.webhooksCache =
-        found.length > 0 ? { rules: found, assumed: false } : { rules: chartDefaultWebhooks(this.options.istioRevision), assumed: true };
+        found.length > 0
+          ? { rules: found, assumed: false }
+          : { rules: chartDefaultWebhooks(this.options.istioRevision), assumed: true };
     }
     return this.webhooksCache;
   }
 
   private buildPodsAndWorkloads(): void {
     const owners = new OwnerResolver(
-      ["ReplicaSet", "Deployment", "Job", "CronJob", "StatefulSet", "DaemonSet"].flatMap((kind) => this.byKind.get(kind) ?? []),
+      ["ReplicaSet", "Deployment", "Job", "CronJob", "StatefulSet", "DaemonSet"].flatMap(
+        (kind) => this.byKind.get(kind) ?? [],
+      ),
     );
 
     for (const object of this.byKind.get("Pod") ?? []) {
@@ -306,7 +350,8 @@ export class ClusterModel {
       for (const object of this.byKind.get(kind) ?? []) {
         const namespace = object.metadata.namespace ?? "default";
         const subject = subjectOf(kind, namespace, object.metadata.name);
-        if (!this.workloadsBySubject.has(subject)) this.newWorkload(subject, kind, namespace, object.metadata.name, object);
+        if (!this.workloadsBySubject.has(subject))
+          this.newWorkload(subject, kind, namespace, object.metadata.name, object);
       }
     }
 
@@ -316,7 +361,10 @@ export class ClusterModel {
       workload.sidecarKind = kinds.size === 1 ? [...kinds][0]! : kinds.size === 0 ? "none" : "mixed";
       const podServiceAccount = workload.pods[0]?.serviceAccount;
       workload.serviceAccount =
-        workload.template?.spec.serviceAccountName ?? workload.template?.spec.serviceAccount ?? podServiceAccount ?? "default";
+        workload.template?.spec.serviceAccountName ??
+        workload.template?.spec.serviceAccount ??
+        podServiceAccount ??
+        "default";
       if (workload.template) {
         workload.injectionOnRestart = this.decideInjection(
           workload.namespace,
@@ -328,7 +376,13 @@ export class ClusterModel {
     }
   }
 
-  private newWorkload(subject: string, kind: WorkloadKind, namespace: string, name: string, object?: KubeObject): WorkloadView {
+  private newWorkload(
+    subject: string,
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    object?: KubeObject,
+  ): WorkloadView {
     const template = object ? podTemplateOf(object) : undefined;
     const workload: WorkloadView = {
       subject,
@@ -340,7 +394,8 @@ export class ClusterModel {
       pods: [],
       serviceAccount: "default",
       desiredReplicas: typeof object?.spec?.replicas === "number" ? object.spec.replicas : undefined,
-      readyReplicas: object && kind !== "Pod" ? (object.status?.readyReplicas ?? object.status?.numberReady ?? 0) : undefined,
+      readyReplicas:
+        object && kind !== "Pod" ? (object.status?.readyReplicas ?? object.status?.numberReady ?? 0) : undefined,
       sidecarKind: "none",
       meshed: false,
     };
@@ -378,7 +433,10 @@ export class ClusterModel {
   istiodDeployment(): KubeObject | undefined {
     const revision = this.options.istioRevision;
     const name = revision === "default" ? "istiod" : `istiod-${revision}`;
-    return this.get("Deployment", this.options.istioNamespace, name) ?? this.get("Deployment", this.options.istioNamespace, "istiod");
+    return (
+      this.get("Deployment", this.options.istioNamespace, name) ??
+      this.get("Deployment", this.options.istioNamespace, "istiod")
+    );
   }
 }
 

@@ -84,7 +84,9 @@ export function chartDefaultWebhooks(revision: string): WebhookRule[] {
 /** The injector webhooks of one Istio revision from MutatingWebhookConfiguration objects. */
 export function injectorWebhooks(configurations: KubeObject[], revision: string): WebhookRule[] {
   const names =
-    revision === "default" ? ["istio-sidecar-injector"] : [`istio-sidecar-injector-${revision}`, "istio-sidecar-injector"];
+    revision === "default"
+      ? ["istio-sidecar-injector"]
+      : [`istio-sidecar-injector-${revision}`, "istio-sidecar-injector"];
   for (const name of names) {
     const configuration = configurations.find((candidate) => candidate.metadata.name === name);
     const webhooks = configuration?.webhooks;
@@ -104,7 +106,11 @@ export function injectorWebhooks(configurations: KubeObject[], revision: string)
  * the `sidecar.istio.io/inject` annotation can opt a pod out but never in; the label, when set,
  * wins over the annotation; hostNetwork pods are always skipped.
  */
-export function decideInjection(target: InjectionTarget, webhooks: WebhookRule[], assumedChartDefaults: boolean): InjectionDecision {
+export function decideInjection(
+  target: InjectionTarget,
+  webhooks: WebhookRule[],
+  assumedChartDefaults: boolean,
+): InjectionDecision {
   const base = { assumedChartDefaults };
   if (IGNORED_NAMESPACES.has(target.namespace)) {
     return { ...base, injects: false, reason: `the injector never injects into namespace ${target.namespace}` };
@@ -124,7 +130,13 @@ export function decideInjection(target: InjectionTarget, webhooks: WebhookRule[]
   }
   const label = target.podLabels["sidecar.istio.io/inject"];
   const annotation = target.podAnnotations["sidecar.istio.io/inject"];
-  if (label === undefined && annotation !== undefined && annotation !== "true" && annotation !== "y" && annotation !== "yes") {
+  if (
+    label === undefined &&
+    annotation !== undefined &&
+    annotation !== "true" &&
+    annotation !== "y" &&
+    annotation !== "yes"
+  ) {
     return {
       ...base,
       injects: false,

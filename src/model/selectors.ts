@@ -4,7 +4,10 @@ import type { LabelSelector } from "./kube.js";
  * Whether labels satisfy a Kubernetes label selector. An empty selector matches everything, as in
  * the API; callers that treat "no selector" differently must check for that themselves.
  */
-export function matchesSelector(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
+export function matchesSelector(
+  selector: LabelSelector | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!selector) return true;
   const actual = labels ?? {};
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {

@@ -85,4 +85,5 @@ export function renderSpiffeIdTemplate(
 }
 
 /** The ID form Istio requires, written as a ClusterSPIFFEID template. */
-export const ISTIO_SPIFFE_TEMPLATE = "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}";
+export const ISTIO_SPIFFE_TEMPLATE =
+  "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}";

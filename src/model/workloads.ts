@@ -1,6 +1,6 @@
 import type { ContainerStatus, KubeObject, Pod, PodSpec } from "./kube.js";
 import { subjectOf } from "./kube.js";
-import { PROXY_CONTAINER, INIT_CONTAINER } from "./sidecar.js";
+import { INIT_CONTAINER, PROXY_CONTAINER } from "./sidecar.js";
 
 /** Controller kinds a pod can belong to, top of the owner chain. */
 export type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "Job" | "ReplicaSet" | "Pod";
@@ -14,7 +14,11 @@ export interface PodTemplate {
 /** The pod template a controller object declares, read from the path its kind uses. */
 export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
   const template =
-    object.kind === "CronJob" ? object.spec?.jobTemplate?.spec?.template : object.kind === "Pod" ? object : object.spec?.template;
+    object.kind === "CronJob"
+      ? object.spec?.jobTemplate?.spec?.template
+      : object.kind === "Pod"
+        ? object
+        : object.spec?.template;
   if (!template) return undefined;
   return {
     labels: template.metadata?.labels ?? {},
@@ -44,7 +48,8 @@ export class OwnerResolver {
   /** The workload a pod belongs to: its subject, kind and controller object (absent for a bare pod). */
   resolve(pod: Pod): { subject: string; kind: WorkloadKind; namespace: string; name: string; object?: KubeObject } {
     const namespace = pod.metadata.namespace ?? "default";
-    const owner = pod.metadata.ownerReferences?.find((reference) => reference.controller) ?? pod.metadata.ownerReferences?.[0];
+    const owner =
+      pod.metadata.ownerReferences?.find((reference) => reference.controller) ?? pod.metadata.ownerReferences?.[0];
     if (!owner) return this.result("Pod", namespace, pod.metadata.name, pod);
 
     if (owner.kind === "ReplicaSet") {

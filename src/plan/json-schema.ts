@@ -8,7 +8,8 @@ export function planJsonSchema(): Record<string, unknown> {
     $schema: generated.$schema,
     $id: "https://meshproof.dev/schema/rollout-plan.schema.json",
     title: "meshproof RolloutPlan",
-    description: "What a team means by a phase of an Istio rollout on SPIFFE/SPIRE identity, checked by meshproof verify.",
+    description:
+      "What a team means by a phase of an Istio rollout on SPIFFE/SPIRE identity, checked by meshproof verify.",
     ...Object.fromEntries(Object.entries(generated).filter(([key]) => key !== "$schema")),
   };
 }

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { load } from "js-yaml";
 import type { z } from "zod";
 import { InputError, UserError } from "../errors.js";
-import { type RolloutPlan, planSchema } from "./schema.js";
+import { planSchema, type RolloutPlan } from "./schema.js";
 
 /**
  * Reads and validates a rollout plan file. Every problem is collected and reported at once, each
@@ -14,7 +14,8 @@ export async function loadPlan(file: string): Promise<RolloutPlan> {
     text = await readFile(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new UserError(`plan file not found: ${file}. Pass the path of a RolloutPlan YAML file.`);
+    if (code === "ENOENT")
+      throw new UserError(`plan file not found: ${file}. Pass the path of a RolloutPlan YAML file.`);
     throw new UserError(`cannot read plan file ${file}: ${(error as Error).message}`);
   }
   return parsePlan(text, file);
@@ -33,7 +34,10 @@ export function parsePlan(text: string, file: string): RolloutPlan {
     });
   }
   if (document === null || typeof document !== "object" || Array.isArray(document)) {
-    throw new InputError(file, "a plan must be one YAML mapping with apiVersion meshproof.dev/v1alpha1 and kind RolloutPlan.");
+    throw new InputError(
+      file,
+      "a plan must be one YAML mapping with apiVersion meshproof.dev/v1alpha1 and kind RolloutPlan.",
+    );
   }
 
   const result = planSchema.safeParse(document);

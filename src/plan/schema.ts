@@ -6,7 +6,10 @@ import { z } from "zod";
  */
 
 const labelSelector = z.strictObject({
-  matchLabels: z.record(z.string(), z.string()).optional().describe("Labels that must all be present with these values."),
+  matchLabels: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("Labels that must all be present with these values."),
   matchExpressions: z
     .array(
       z.strictObject({
@@ -67,9 +70,7 @@ const policyException = z.strictObject({
 });
 
 const httpProbe = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]*$/, "use lowercase letters, digits and dashes"),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use lowercase letters, digits and dashes"),
   url: z.url({ protocol: /^https?$/ }),
   method: z.enum(["GET", "HEAD"]).default("GET"),
   expectedStatus: z.number().int().min(100).max(599),

@@ -62,6 +62,8 @@ export function buildSummary(checks: CheckResult[], plan: RolloutPlan | undefine
     }
     preExisting.push(...(facts(check).preExisting ?? []));
   }
-  const notYetDone = (plan?.spec.phases.next ?? []).map((phase) => (phase.title ? `${phase.id}: ${phase.title}` : phase.id));
+  const notYetDone = (plan?.spec.phases.next ?? []).map((phase) =>
+    phase.title ? `${phase.id}: ${phase.title}` : phase.id,
+  );
   return { working, flagged, preExisting, notYetDone };
 }

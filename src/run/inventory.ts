@@ -18,7 +18,9 @@ const POLICY_KINDS = ["PeerAuthentication", "AuthorizationPolicy", "DestinationR
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_, item) =>
     item && typeof item === "object" && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : item,
   );
 }
@@ -38,13 +40,19 @@ export function buildInventory(model: ClusterModel): MeshInventory {
 
   const policies: MeshInventory["policies"] = {};
   for (const kind of POLICY_KINDS) {
-    for (const object of model.list(kind) as KubeObject[]) policies[objectSubject(object)] = canonicalJson(object.spec ?? {});
+    for (const object of model.list(kind) as KubeObject[])
+      policies[objectSubject(object)] = canonicalJson(object.spec ?? {});
   }
 
   const probes: MeshInventory["probes"] = {};
   for (const item of model.evidence) {
     if (item.type !== "http-probe") continue;
-    probes[item.probe] = { url: item.url, expectedStatus: item.expectedStatus, status: item.status, error: item.error?.message };
+    probes[item.probe] = {
+      url: item.url,
+      expectedStatus: item.expectedStatus,
+      status: item.status,
+      error: item.error?.message,
+    };
   }
   return { workloads, policies, probes };
 }

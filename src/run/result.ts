@@ -1,5 +1,5 @@
-import type { CollectionIssue, InputReport } from "../collect/types.js";
 import type { CheckCategory, CheckResult, Verdict } from "../checks/types.js";
+import type { CollectionIssue, InputReport } from "../collect/types.js";
 import type { MeshInventory } from "./inventory.js";
 
 /** Version tag of the JSON run result; bump on any incompatible change. */

@@ -1,4 +1,3 @@
-import type { CollectedState } from "../collect/types.js";
 import { ALL_CHECKS } from "../checks/registry.js";
 import {
   CATEGORY_TITLES,
@@ -9,13 +8,14 @@ import {
   type Verdict,
   worstVerdict,
 } from "../checks/types.js";
-import { type ClusterModel, buildModel } from "../model/cluster.js";
+import type { CollectedState } from "../collect/types.js";
+import { buildModel, type ClusterModel } from "../model/cluster.js";
 import type { RolloutPlan } from "../plan/schema.js";
+import { TOOL_VERSION } from "../version.js";
 import { buildBanner, buildSummary } from "./banner.js";
 import { buildInventory } from "./inventory.js";
 import { RUN_RESULT_FORMAT, type RunResult } from "./result.js";
-import { TOOL_VERSION } from "../version.js";
-import { type WaiverSet, applyWaivers } from "./waivers.js";
+import { applyWaivers, type WaiverSet } from "./waivers.js";
 
 export interface RunOptions {
   state: CollectedState;
@@ -93,7 +93,8 @@ export function runCheck(
     return {
       ...base,
       verdict: "skip",
-      summary: "Skipped: this check compares the cluster with the rollout plan, and no plan was given (pass --plan FILE).",
+      summary:
+        "Skipped: this check compares the cluster with the rollout plan, and no plan was given (pass --plan FILE).",
       findings: [],
       evidence: [],
     };
@@ -105,7 +106,9 @@ export function runCheck(
       subject: `Resource ${issue.resource}`,
       verdict: "unknown",
       message: `${issue.resource} could not be read (${issue.reason}): ${issue.message}${issue.permission ? `. Missing permission: ${issue.permission}` : ""}`,
-      hint: issue.permission ? `Grant "${issue.permission}" to the identity meshproof runs as (see deploy/rbac.yaml).` : undefined,
+      hint: issue.permission
+        ? `Grant "${issue.permission}" to the identity meshproof runs as (see deploy/rbac.yaml).`
+        : undefined,
     }));
     return {
       ...base,

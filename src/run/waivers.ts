@@ -57,7 +57,11 @@ export function parseWaivers(text: string, file: string): WaiverSet {
     const issue = result.error.issues[0];
     const path = issue ? issue.path.map(String).join(".") : "";
     const line = issue ? locatePath(text, issue.path) : undefined;
-    throw new InputError(file, `invalid waiver file: field ${path || "(root)"}: ${issue?.message}. Each waiver needs check, subject, reason, owner and expires (YYYY-MM-DD).`, { line });
+    throw new InputError(
+      file,
+      `invalid waiver file: field ${path || "(root)"}: ${issue?.message}. Each waiver needs check, subject, reason, owner and expires (YYYY-MM-DD).`,
+      { line },
+    );
   }
   return { file, waivers: result.data.waivers };
 }
@@ -82,7 +86,11 @@ const WAIVABLE = new Set(["warn", "fail", "unknown"]);
 export function applyWaivers(checks: CheckResult[], set: WaiverSet, now: Date): CheckResult[] {
   const matchedCount = new Map<Waiver, number>();
   const active = set.waivers.filter((waiver) => !isExpired(waiver, now));
-  const compiled = active.map((waiver) => ({ waiver, check: globToRegExp(waiver.check), subject: globToRegExp(waiver.subject) }));
+  const compiled = active.map((waiver) => ({
+    waiver,
+    check: globToRegExp(waiver.check),
+    subject: globToRegExp(waiver.subject),
+  }));
 
   const waivedChecks = checks.map((check) => {
     const applicable = compiled.filter((entry) => entry.check.test(check.id));
@@ -97,7 +105,13 @@ export function applyWaivers(checks: CheckResult[], set: WaiverSet, now: Date): 
       return {
         ...finding,
         verdict: "waived",
-        waiver: { originalVerdict: finding.verdict, reason: entry.waiver.reason, owner: entry.waiver.owner, expires: entry.waiver.expires, file: set.file },
+        waiver: {
+          originalVerdict: finding.verdict,
+          reason: entry.waiver.reason,
+          owner: entry.waiver.owner,
+          expires: entry.waiver.expires,
+          file: set.file,
+        },
       };
     });
     if (!changed) return check;
@@ -123,7 +137,11 @@ export function applyWaivers(checks: CheckResult[], set: WaiverSet, now: Date): 
         hint: `Delete it from ${set.file} or correct its check and subject patterns.`,
       };
     }
-    return { subject, verdict: "info", message: `waives ${count} finding${count === 1 ? "" : "s"} until ${waiver.expires} (owner ${waiver.owner}): ${waiver.reason}` };
+    return {
+      subject,
+      verdict: "info",
+      message: `waives ${count} finding${count === 1 ? "" : "s"} until ${waiver.expires} (owner ${waiver.owner}): ${waiver.reason}`,
+    };
   });
   const expired = set.waivers.filter((waiver) => isExpired(waiver, now)).length;
   const unused = findings.filter((finding) => finding.verdict === "warn").length - expired;

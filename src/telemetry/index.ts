@@ -1,13 +1,13 @@
+export { PrometheusQueryError, type PrometheusTarget, parsePrometheusUrl, queryInstant } from "./prometheus.js";
 export {
-  CALLER_LABELS,
-  DEFAULT_TELEMETRY_WINDOW,
-  type TelemetryOptions,
-  type TelemetryPurpose,
   addTelemetryEvidence,
+  CALLER_LABELS,
   callerQuery,
   collectTelemetry,
+  DEFAULT_TELEMETRY_WINDOW,
   formatSamples,
   parsePrometheusDuration,
   passthroughQuery,
+  type TelemetryOptions,
+  type TelemetryPurpose,
 } from "./queries.js";
-export { PrometheusQueryError, type PrometheusTarget, parsePrometheusUrl, queryInstant } from "./prometheus.js";

@@ -32,7 +32,9 @@ export function parsePrometheusUrl(base: string): PrometheusTarget {
   try {
     url = new URL(base);
   } catch {
-    throw new UserError(`invalid --prometheus URL "${base}": give the server's base URL, such as http://prometheus.monitoring:9090.`);
+    throw new UserError(
+      `invalid --prometheus URL "${base}": give the server's base URL, such as http://prometheus.monitoring:9090.`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new UserError(`invalid --prometheus URL "${base}": the scheme must be http or https.`);
@@ -73,7 +75,11 @@ interface PrometheusResponse {
  * are rejected, so the request never goes anywhere but the URL given. Samples whose value is not a
  * finite number (NaN, ±Inf) are dropped.
  */
-export async function queryInstant(target: PrometheusTarget, query: string, options: InstantQueryOptions = {}): Promise<PrometheusSample[]> {
+export async function queryInstant(
+  target: PrometheusTarget,
+  query: string,
+  options: InstantQueryOptions = {},
+): Promise<PrometheusSample[]> {
   const url = new URL(target.queryUrl);
   url.searchParams.set("query", query);
   if (options.time) url.searchParams.set("time", (options.time.getTime() / 1000).toFixed(3));
@@ -102,8 +108,13 @@ export async function queryInstant(target: PrometheusTarget, query: string, opti
   }
 
   if (!response.ok || body?.status !== "success") {
-    const detail = body?.error ? `${body.errorType ?? "error"}: ${body.error}` : text.slice(0, 200).trim() || response.statusText;
-    throw new PrometheusQueryError(reasonForStatus(response.status, body), `${target.display} answered HTTP ${response.status}: ${detail}`);
+    const detail = body?.error
+      ? `${body.errorType ?? "error"}: ${body.error}`
+      : text.slice(0, 200).trim() || response.statusText;
+    throw new PrometheusQueryError(
+      reasonForStatus(response.status, body),
+      `${target.display} answered HTTP ${response.status}: ${detail}`,
+    );
   }
   return samplesOf(body, target.display);
 }
@@ -111,7 +122,10 @@ export async function queryInstant(target: PrometheusTarget, query: string, opti
 function samplesOf(body: PrometheusResponse, display: string): PrometheusSample[] {
   const data = body.data;
   if (data?.resultType !== "vector" || !Array.isArray(data.result)) {
-    throw new PrometheusQueryError("invalid-response", `${display} returned a ${data?.resultType ?? "missing"} result where a vector was expected`);
+    throw new PrometheusQueryError(
+      "invalid-response",
+      `${display} returned a ${data?.resultType ?? "missing"} result where a vector was expected`,
+    );
   }
   const samples: PrometheusSample[] = [];
   for (const item of data.result as Array<{ metric?: Record<string, string>; value?: [number, string] }>) {

@@ -42,7 +42,10 @@ export function parsePrometheusDuration(text: string): number | undefined {
 }
 
 /** The destination-side traffic query of one Istio metric over a window. */
-export function callerQuery(metric: "istio_requests_total" | "istio_tcp_connections_opened_total", window: string): string {
+export function callerQuery(
+  metric: "istio_requests_total" | "istio_tcp_connections_opened_total",
+  window: string,
+): string {
   return `sum by (${CALLER_LABELS.join(", ")}) (increase(${metric}{reporter="destination"}[${window}]))`;
 }
 
@@ -81,9 +84,15 @@ export interface TelemetryOptions {
  * A failed query becomes an item with `error`, never an exception, so checks report it as unknown.
  * Throws UserError only for an invalid URL or window.
  */
-export async function collectTelemetry(url: string, window: string, options: TelemetryOptions = {}): Promise<PrometheusEvidence[]> {
+export async function collectTelemetry(
+  url: string,
+  window: string,
+  options: TelemetryOptions = {},
+): Promise<PrometheusEvidence[]> {
   if (parsePrometheusDuration(window) === undefined) {
-    throw new UserError(`invalid --prometheus-window "${window}": give a Prometheus duration such as 24h, 7d or 1h30m.`);
+    throw new UserError(
+      `invalid --prometheus-window "${window}": give a Prometheus duration such as 24h, 7d or 1h30m.`,
+    );
   }
   const target = parsePrometheusUrl(url);
   const now = options.now ?? new Date();
@@ -130,7 +139,11 @@ export async function addTelemetryEvidence(
   options: { prometheus?: string; prometheusWindow?: string } & TelemetryOptions,
 ): Promise<void> {
   if (!options.prometheus) return;
-  const items = await collectTelemetry(options.prometheus, options.prometheusWindow ?? DEFAULT_TELEMETRY_WINDOW, options);
+  const items = await collectTelemetry(
+    options.prometheus,
+    options.prometheusWindow ?? DEFAULT_TELEMETRY_WINDOW,
+    options,
+  );
   const replaced = new Set(items.map((item) => item.id));
   state.evidence = [...state.evidence.filter((item) => !replaced.has(item.id)), ...items];
 }

@@ -7,8 +7,21 @@ import { modelOf, plan } from "../support/builders.js";
 
 const check = probeChecks[0]!;
 const probes = [
-  { name: "kernel", url: "https://kernel.example.com/healthz", expectedStatus: 200, workload: "Deployment sre/mdm-kernel", description: "ingress to meshed kernel" },
-  { name: "keycloak", url: "https://auth.example.com/", expectedStatus: 302, workload: "Deployment keycloak/keycloak", control: true, description: "control outside the mesh" },
+  {
+    name: "kernel",
+    url: "https://kernel.example.com/healthz",
+    expectedStatus: 200,
+    workload: "Deployment sre/mdm-kernel",
+    description: "ingress to meshed kernel",
+  },
+  {
+    name: "keycloak",
+    url: "https://auth.example.com/",
+    expectedStatus: 302,
+    workload: "Deployment keycloak/keycloak",
+    control: true,
+    description: "control outside the mesh",
+  },
 ];
 
 function recorded(probe: string, status: number | undefined, error?: string): HttpProbeEvidence {
@@ -39,7 +52,10 @@ describe("MP-PROBE-01", () => {
   });
 
   it("passes when every probe answers as expected", () => {
-    const model = modelOf([], undefined, { live: true, evidence: [recorded("kernel", 200), recorded("keycloak", 302)] });
+    const model = modelOf([], undefined, {
+      live: true,
+      evidence: [recorded("kernel", 200), recorded("keycloak", 302)],
+    });
     const result = runCheck(check, model, plan({ probes }));
     assert.equal(result.verdict, "pass");
     assert.equal(result.summary, "HTTP 200, 302: all 2 paths answer as expected.");
@@ -47,7 +63,10 @@ describe("MP-PROBE-01", () => {
   });
 
   it("fails a wrong status and counts it as an outage", () => {
-    const model = modelOf([], undefined, { live: true, evidence: [recorded("kernel", 503), recorded("keycloak", 302)] });
+    const model = modelOf([], undefined, {
+      live: true,
+      evidence: [recorded("kernel", 503), recorded("keycloak", 302)],
+    });
     const result = runCheck(check, model, plan({ probes }));
     assert.equal(result.verdict, "fail");
     assert.deepEqual(result.facts?.outages, ["Deployment sre/mdm-kernel"]);
@@ -55,7 +74,10 @@ describe("MP-PROBE-01", () => {
   });
 
   it("fails a probe that got no answer", () => {
-    const model = modelOf([], undefined, { live: true, evidence: [recorded("kernel", undefined, "timed out after 10 s"), recorded("keycloak", 302)] });
+    const model = modelOf([], undefined, {
+      live: true,
+      evidence: [recorded("kernel", undefined, "timed out after 10 s"), recorded("keycloak", 302)],
+    });
     const result = runCheck(check, model, plan({ probes }));
     assert.equal(result.findings[0]?.verdict, "fail");
     assert.match(result.findings[0]?.message ?? "", /got no answer after 3 attempts: timed out after 10 s/);

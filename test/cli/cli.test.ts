@@ -56,7 +56,10 @@ describe("meshproof CLI errors", () => {
     );
     const result = meshproof("verify", "--snapshot", join(repo, "examples/snapshot"), "--plan", planFile);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /plan\.yaml:7: invalid rollout plan: line 7, unknown field "colour" in spec \(check its spelling\)/);
+    assert.match(
+      result.stderr,
+      /plan\.yaml:7: invalid rollout plan: line 7, unknown field "colour" in spec \(check its spelling\)/,
+    );
   });
 
   it("exits 2 on a plan field of the wrong type", () => {

@@ -34,7 +34,8 @@ const VALID_TEXTS: Record<string, string> = {
     null,
     4,
   ),
-  "scalars and nesting": '{"a":1,"b":-2.5e3,"c":true,"d":false,"e":null,"f":"x","g":{"h":[1,[2,{"i":[]}]]},"j":[1,"two",null,{"k":{}}],"l":[]}',
+  "scalars and nesting":
+    '{"a":1,"b":-2.5e3,"c":true,"d":false,"e":null,"f":"x","g":{"h":[1,[2,{"i":[]}]]},"j":[1,"two",null,{"k":{}}],"l":[]}',
   "empty object": "  {  }  ",
   "escapes at every place": '{"q\\"uote":"a\\\\","b":["\\\\","\\"",  "\\u00e9\\n"],"c":"\\\\\\""}',
   "multibyte text": '{"name":"café ✓ 日本語","items":["é","✓✓✓","𝄞"]}',
@@ -139,7 +140,10 @@ describe("readJsonObjectFile", () => {
     assert.equal(await readJsonObjectFile(await fileWith("utf16.json", utf16)), undefined);
     assert.equal(await readJsonObjectFile(await fileWith("array.json", "[1]")), undefined);
     assert.equal(await readJsonObjectFile(await fileWith("broken.json", '{"items":[1,}')), undefined);
-    assert.equal(await readJsonObjectFile(await fileWith("broken.json.gz", Buffer.from([0x1f, 0x8b, 1, 2, 3]))), undefined);
+    assert.equal(
+      await readJsonObjectFile(await fileWith("broken.json.gz", Buffer.from([0x1f, 0x8b, 1, 2, 3]))),
+      undefined,
+    );
     assert.equal(await readJsonObjectFile(path.join(tmpdir(), "meshproof-missing-file.json")), undefined);
   });
 });

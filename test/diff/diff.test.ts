@@ -51,11 +51,15 @@ function dropSidecar(state: CollectedState, podName: string): void {
   delete pod.metadata.annotations?.["sidecar.istio.io/status"];
   if (pod.spec) {
     pod.spec.containers = pod.spec.containers?.filter((container) => container.name !== "istio-proxy");
-    pod.spec.initContainers = pod.spec.initContainers?.filter((container) => container.name !== "istio-proxy" && container.name !== "istio-init");
+    pod.spec.initContainers = pod.spec.initContainers?.filter(
+      (container) => container.name !== "istio-proxy" && container.name !== "istio-init",
+    );
   }
   if (pod.status) {
     pod.status.containerStatuses = pod.status.containerStatuses?.filter((status) => status.name !== "istio-proxy");
-    pod.status.initContainerStatuses = pod.status.initContainerStatuses?.filter((status) => status.name !== "istio-proxy" && status.name !== "istio-init");
+    pod.status.initContainerStatuses = pod.status.initContainerStatuses?.filter(
+      (status) => status.name !== "istio-proxy" && status.name !== "istio-init",
+    );
   }
 }
 
@@ -70,12 +74,24 @@ describe("meshproof diff", () => {
 
     const run = spawnSync(
       process.execPath,
-      ["--import", "tsx", join(repo, "src/cli.ts"), "diff", join(dir, "before.json.gz"), join(dir, "after.json.gz"), "--plan", PLAN],
+      [
+        "--import",
+        "tsx",
+        join(repo, "src/cli.ts"),
+        "diff",
+        join(dir, "before.json.gz"),
+        join(dir, "after.json.gz"),
+        "--plan",
+        PLAN,
+      ],
       { cwd: repo, encoding: "utf8" },
     );
     assert.equal(run.status, 1, run.stderr);
     assert.match(run.stdout, /Deployment sre\/roof lost its sidecar/);
-    assert.match(run.stdout, /Probe mdm-kernel-public: https:\/\/kernel\.example\.com\/healthz answered HTTP 503, expected 200 \(was HTTP 200\)/);
+    assert.match(
+      run.stdout,
+      /Probe mdm-kernel-public: https:\/\/kernel\.example\.com\/healthz answered HTTP 503, expected 200 \(was HTTP 200\)/,
+    );
   });
 
   it("reports no regression between equal runs", async () => {
@@ -95,11 +111,16 @@ describe("meshproof diff", () => {
     const unmeshed = structuredClone(state);
     dropSidecar(unmeshed, "roof-");
     const changed = structuredClone(state);
-    const vaultPolicy = changed.objects.find((object) => object.kind === "PeerAuthentication" && object.metadata.name === "vault-permissive");
+    const vaultPolicy = changed.objects.find(
+      (object) => object.kind === "PeerAuthentication" && object.metadata.name === "vault-permissive",
+    );
     assert.ok(vaultPolicy);
     vaultPolicy.spec = { ...vaultPolicy.spec, mtls: { mode: "STRICT" } };
 
-    const report = diffResults(runVerification({ state: unmeshed, plan }).result, runVerification({ state: changed, plan }).result);
+    const report = diffResults(
+      runVerification({ state: unmeshed, plan }).result,
+      runVerification({ state: changed, plan }).result,
+    );
     const changes = report.meshChanges.map((item) => item.message);
     assert.ok(changes.includes("Deployment sre/roof newly meshed (classic sidecar)"), changes.join("\n"));
     assert.ok(changes.includes("PeerAuthentication vault/vault-permissive changed"), changes.join("\n"));

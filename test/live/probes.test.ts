@@ -37,7 +37,7 @@ describe("HTTP probes", () => {
   before(async () => {
     server = createServer((request, response) => {
       requests += 1;
-      lastAuthorization = request.headers.authorization;
+      if (request.url === "/auth-check") lastAuthorization = request.headers.authorization;
       if (request.url === "/hang") return;
       if (request.url === "/login") {
         response.writeHead(302, { location: "https://sso.example.test/auth?password=hunter2", via: "1.1 nginx" });
@@ -104,8 +104,9 @@ describe("HTTP probes", () => {
   });
 
   test("URL credentials become Basic auth and are masked", async () => {
-    const url = `${base}/`.replace("http://", "http://probe:hunter2@");
+    const url = `${base}/auth-check`.replace("http://", "http://probe:hunter2@");
     const evidence = await runProbe(probe({ url }), settings);
+    assert.equal(evidence.error, undefined);
     assert.equal(evidence.status, 200);
     assert.equal(lastAuthorization, `Basic ${Buffer.from("probe:hunter2").toString("base64")}`);
     assert.doesNotMatch(JSON.stringify(evidence), /hunter2/);

@@ -14,7 +14,10 @@ import {
 
 describe("ClusterModel workloads", () => {
   it("resolves Deployments through their ReplicaSets", () => {
-    const model = modelOf([namespace("sre"), ...deploymentWithPods({ namespace: "sre", name: "mdm-kernel", sidecar: "native" })]);
+    const model = modelOf([
+      namespace("sre"),
+      ...deploymentWithPods({ namespace: "sre", name: "mdm-kernel", sidecar: "native" }),
+    ]);
     const kernel = model.workload("Deployment sre/mdm-kernel");
     assert.ok(kernel);
     assert.equal(kernel.pods.length, 1);
@@ -23,16 +26,27 @@ describe("ClusterModel workloads", () => {
   });
 
   it("finds the Deployment when the ReplicaSet is missing", () => {
-    const objects = deploymentWithPods({ namespace: "sre", name: "roof", sidecar: "classic" }).filter((object) => object.kind !== "ReplicaSet");
+    const objects = deploymentWithPods({ namespace: "sre", name: "roof", sidecar: "classic" }).filter(
+      (object) => object.kind !== "ReplicaSet",
+    );
     const model = modelOf(objects);
     assert.equal(model.pods[0]?.workload, "Deployment sre/roof");
   });
 
   it("resolves CronJob pods through their Job", () => {
-    const cron = resource("batch/v1", "CronJob", "sre", "nightly", { jobTemplate: { spec: { template: { metadata: { labels: {} }, spec: {} } } } });
-    const job = resource("batch/v1", "Job", "sre", "nightly-29000", {}, {
-      ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: "nightly", controller: true }],
+    const cron = resource("batch/v1", "CronJob", "sre", "nightly", {
+      jobTemplate: { spec: { template: { metadata: { labels: {} }, spec: {} } } },
     });
+    const job = resource(
+      "batch/v1",
+      "Job",
+      "sre",
+      "nightly-29000",
+      {},
+      {
+        ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: "nightly", controller: true }],
+      },
+    );
     const jobPod = pod({ namespace: "sre", name: "nightly-29000-x", owner: "Job/nightly-29000" });
     const model = modelOf([cron, job, jobPod]);
     assert.equal(model.pods[0]?.workload, "CronJob sre/nightly");
@@ -70,7 +84,10 @@ describe("ClusterModel indexes", () => {
       pod({ namespace: "other", name: "vault-copy", labels: { "app.kubernetes.io/name": "vault" } }),
     ]);
     const inVault = model.podsMatching({ matchLabels: { "app.kubernetes.io/name": "vault" } }, "vault");
-    assert.deepEqual(inVault.map((match) => match.subject), ["Pod vault/vault-0"]);
+    assert.deepEqual(
+      inVault.map((match) => match.subject),
+      ["Pod vault/vault-0"],
+    );
     const everywhere = model.podsMatching({ matchLabels: { "app.kubernetes.io/name": "vault" } });
     assert.equal(everywhere.length, 2);
   });
@@ -85,7 +102,9 @@ describe("ClusterModel indexes", () => {
 
 describe("ClusterModel inputs", () => {
   it("reads the mesh config and its defaults", () => {
-    const model = modelOf([meshConfigMap("trustDomain: insignia.tech\noutboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n")]);
+    const model = modelOf([
+      meshConfigMap("trustDomain: insignia.tech\noutboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n"),
+    ]);
     assert.equal(model.mesh.trustDomain, "insignia.tech");
     assert.equal(model.mesh.outboundTrafficPolicy, "REGISTRY_ONLY");
     assert.equal(model.mesh.rootNamespace, "istio-system");

@@ -6,8 +6,17 @@ import { pod } from "../support/builders.js";
 
 const webhooks = chartDefaultWebhooks("default");
 
-function decide(namespaceLabels: Record<string, string>, podLabels: Record<string, string> = {}, annotations: Record<string, string> = {}, hostNetwork = false) {
-  return decideInjection({ namespace: "sre", namespaceLabels, podLabels, podAnnotations: annotations, hostNetwork }, webhooks, true);
+function decide(
+  namespaceLabels: Record<string, string>,
+  podLabels: Record<string, string> = {},
+  annotations: Record<string, string> = {},
+  hostNetwork = false,
+) {
+  return decideInjection(
+    { namespace: "sre", namespaceLabels, podLabels, podAnnotations: annotations, hostNetwork },
+    webhooks,
+    true,
+  );
 }
 
 describe("decideInjection", () => {
@@ -35,7 +44,14 @@ describe("decideInjection", () => {
   });
 
   it("gives the label precedence over the annotation", () => {
-    assert.equal(decide({ "istio-injection": "enabled" }, { "sidecar.istio.io/inject": "true" }, { "sidecar.istio.io/inject": "false" }).injects, true);
+    assert.equal(
+      decide(
+        { "istio-injection": "enabled" },
+        { "sidecar.istio.io/inject": "true" },
+        { "sidecar.istio.io/inject": "false" },
+      ).injects,
+      true,
+    );
   });
 
   it("injects an opted-in pod in an unlabelled namespace", () => {

@@ -21,7 +21,10 @@ describe("composePeerAuthentication", () => {
     assert.equal(composePeerAuthentication(policies, ROOT, "sre", APP).mode, "PERMISSIVE");
     assert.equal(composePeerAuthentication(policies, ROOT, "other", APP).mode, "STRICT");
 
-    const withWorkload = [...policies, peerAuthentication("sre", "kernel", { selector: { matchLabels: APP }, mtls: { mode: "STRICT" } })];
+    const withWorkload = [
+      ...policies,
+      peerAuthentication("sre", "kernel", { selector: { matchLabels: APP }, mtls: { mode: "STRICT" } }),
+    ];
     const effective = composePeerAuthentication(withWorkload, ROOT, "sre", APP);
     assert.equal(effective.mode, "STRICT");
     assert.equal(effective.workload, "PeerAuthentication sre/kernel");
@@ -38,7 +41,10 @@ describe("composePeerAuthentication", () => {
     assert.equal(effective.mode, "DISABLE");
     assert.equal(effective.namespace, "PeerAuthentication sre/older");
     assert.deepEqual(effective.ignored, [
-      { subject: "PeerAuthentication sre/newer", reason: "an older namespace-wide policy (PeerAuthentication sre/older) wins" },
+      {
+        subject: "PeerAuthentication sre/newer",
+        reason: "an older namespace-wide policy (PeerAuthentication sre/older) wins",
+      },
     ]);
   });
 
@@ -71,7 +77,10 @@ describe("composePeerAuthentication", () => {
   it("does not apply a port key that is a Service port", () => {
     const policies = [
       peerAuthentication(ROOT, "default", { mtls: { mode: "STRICT" } }),
-      peerAuthentication("sre", "kernel", { selector: { matchLabels: APP }, portLevelMtls: { "80": { mode: "PERMISSIVE" } } }),
+      peerAuthentication("sre", "kernel", {
+        selector: { matchLabels: APP },
+        portLevelMtls: { "80": { mode: "PERMISSIVE" } },
+      }),
     ];
     const effective = composePeerAuthentication(policies, ROOT, "sre", APP);
     // The pod listens on 8080; the key 80 names the Service port, which sidecars never see.
@@ -79,7 +88,12 @@ describe("composePeerAuthentication", () => {
   });
 
   it("ignores port-level settings without a selector", () => {
-    const policies = [peerAuthentication("sre", "default", { mtls: { mode: "STRICT" }, portLevelMtls: { "8080": { mode: "DISABLE" } } })];
+    const policies = [
+      peerAuthentication("sre", "default", {
+        mtls: { mode: "STRICT" },
+        portLevelMtls: { "8080": { mode: "DISABLE" } },
+      }),
+    ];
     const effective = composePeerAuthentication(policies, ROOT, "sre", APP);
     assert.equal(modeOnPort(effective, 8080), "STRICT");
     assert.deepEqual(effective.ignored, [
@@ -88,7 +102,9 @@ describe("composePeerAuthentication", () => {
   });
 
   it("ignores a selector policy in the root namespace", () => {
-    const policies = [peerAuthentication(ROOT, "kernel-strict", { selector: { matchLabels: APP }, mtls: { mode: "STRICT" } })];
+    const policies = [
+      peerAuthentication(ROOT, "kernel-strict", { selector: { matchLabels: APP }, mtls: { mode: "STRICT" } }),
+    ];
     const effective = composePeerAuthentication(policies, ROOT, "sre", APP);
     assert.equal(effective.mode, "PERMISSIVE");
     assert.equal(effective.workload, undefined);

@@ -55,7 +55,9 @@ describe("parsePlan", () => {
   });
 
   it("rejects an unknown field with its line", () => {
-    const error = planError(VALID.replace("  trustDomain: insignia.tech", "  trustDomain: insignia.tech\n  trustDomian: typo.example"));
+    const error = planError(
+      VALID.replace("  trustDomain: insignia.tech", "  trustDomain: insignia.tech\n  trustDomian: typo.example"),
+    );
     assert.equal(error.line, 7);
     assert.match(error.message, /^plan\.yaml:7: invalid rollout plan: line 7, unknown field "trustDomian" in spec/);
     assert.equal(error.exitCode, 2);
@@ -63,7 +65,10 @@ describe("parsePlan", () => {
 
   it("rejects a wrong type with field path and line", () => {
     const error = planError(VALID.replace("expectedStatus: 200", 'expectedStatus: "ok"'));
-    assert.match(error.message, /field spec\.probes\[0\]\.expectedStatus: Invalid input: expected number, received string/);
+    assert.match(
+      error.message,
+      /field spec\.probes\[0\]\.expectedStatus: Invalid input: expected number, received string/,
+    );
     assert.equal(error.line, 25);
   });
 
@@ -88,7 +93,9 @@ describe("locatePath", () => {
 
 describe("plan JSON Schema", () => {
   it("matches the committed schema file", () => {
-    const committed = JSON.parse(readFileSync(new URL("../../schema/rollout-plan.schema.json", import.meta.url), "utf8"));
+    const committed = JSON.parse(
+      readFileSync(new URL("../../schema/rollout-plan.schema.json", import.meta.url), "utf8"),
+    );
     assert.deepEqual(committed, planJsonSchema(), "run npm run schema to regenerate schema/rollout-plan.schema.json");
   });
 
@@ -96,7 +103,10 @@ describe("plan JSON Schema", () => {
     const { load } = await import("js-yaml");
     const ajv = new Ajv2020({ strict: false, validateFormats: false });
     const validate = ajv.compile(planJsonSchema());
-    const example = load(readFileSync(new URL("../../examples/plan.yaml", import.meta.url), "utf8")) as Record<string, unknown>;
+    const example = load(readFileSync(new URL("../../examples/plan.yaml", import.meta.url), "utf8")) as Record<
+      string,
+      unknown
+    >;
     assert.equal(validate(example), true, JSON.stringify(validate.errors));
     assert.equal(validate({ ...example, extra: 1 }), false);
   });

@@ -1,7 +1,7 @@
-import { SNAPSHOT_FORMAT, type CollectedState, emptyInputReport } from "../../src/collect/types.js";
+import { type CollectedState, emptyInputReport, SNAPSHOT_FORMAT } from "../../src/collect/types.js";
+import { buildModel, type ClusterModel } from "../../src/model/cluster.js";
 import type { Container, ContainerStatus, KubeObject, Pod } from "../../src/model/kube.js";
-import { type ClusterModel, buildModel } from "../../src/model/cluster.js";
-import { type RolloutPlan, planSchema } from "../../src/plan/schema.js";
+import { planSchema, type RolloutPlan } from "../../src/plan/schema.js";
 
 /** Small builders for check fixtures: each returns a plain object as kubectl would print it. */
 
@@ -66,7 +66,11 @@ export function pod(options: PodOptions): Pod {
     env: options.env,
     ports: (options.appPorts ?? [8080]).map((containerPort) => ({ containerPort, protocol: "TCP" })),
   };
-  const proxy: Container = { name: "istio-proxy", image: options.proxyImage ?? PROXY_IMAGE, ports: [{ containerPort: 15090, name: "http-envoy-prom" }] };
+  const proxy: Container = {
+    name: "istio-proxy",
+    image: options.proxyImage ?? PROXY_IMAGE,
+    ports: [{ containerPort: 15090, name: "http-envoy-prom" }],
+  };
   const init: Container = { name: "istio-init", image: options.proxyImage ?? PROXY_IMAGE };
   const ready = options.ready ?? true;
   const proxyStatus: ContainerStatus = {
@@ -80,7 +84,9 @@ export function pod(options: PodOptions): Pod {
     name: "app",
     ready,
     restartCount: options.restarts ?? 0,
-    state: options.waiting ? { waiting: { reason: options.waiting } } : { running: { startedAt: options.createdAt ?? "2026-06-28T18:30:00Z" } },
+    state: options.waiting
+      ? { waiting: { reason: options.waiting } }
+      : { running: { startedAt: options.createdAt ?? "2026-06-28T18:30:00Z" } },
     lastState: options.lastTerminatedAt
       ? { terminated: { reason: "Error", exitCode: 1, finishedAt: options.lastTerminatedAt } }
       : undefined,
@@ -94,7 +100,9 @@ export function pod(options: PodOptions): Pod {
 
   const [ownerKind, ownerName] = options.owner ? options.owner.split("/") : [];
   const annotations = { ...(options.annotations ?? {}) };
-  if (sidecar !== "none") annotations["sidecar.istio.io/status"] ??= '{"initContainers":["istio-init"],"containers":["istio-proxy"],"revision":"default"}';
+  if (sidecar !== "none")
+    annotations["sidecar.istio.io/status"] ??=
+      '{"initContainers":["istio-init"],"containers":["istio-proxy"],"revision":"default"}';
 
   return {
     apiVersion: "v1",
@@ -106,13 +114,17 @@ export function pod(options: PodOptions): Pod {
       creationTimestamp: options.createdAt ?? "2026-06-28T18:30:00Z",
       labels: { ...(options.labels ?? {}), ...(sidecar !== "none" ? { "security.istio.io/tlsMode": "istio" } : {}) },
       annotations,
-      ownerReferences: ownerKind && ownerName ? [{ apiVersion: "apps/v1", kind: ownerKind, name: ownerName, controller: true, uid: uid() }] : undefined,
+      ownerReferences:
+        ownerKind && ownerName
+          ? [{ apiVersion: "apps/v1", kind: ownerKind, name: ownerName, controller: true, uid: uid() }]
+          : undefined,
     },
     spec: {
       nodeName: options.nodeName ?? "node-1",
       serviceAccountName: options.serviceAccount ?? "default",
       hostNetwork: options.hostNetwork,
-      initContainers: sidecar === "native" ? [init, { ...proxy, restartPolicy: "Always" }] : sidecar === "classic" ? [init] : [],
+      initContainers:
+        sidecar === "native" ? [init, { ...proxy, restartPolicy: "Always" }] : sidecar === "classic" ? [init] : [],
       containers: sidecar === "classic" ? [app, proxy] : [app],
       volumes:
         options.volumes ??
@@ -120,7 +132,9 @@ export function pod(options: PodOptions): Pod {
     },
     status: {
       phase: options.waiting === "PodInitializing" ? "Pending" : "Running",
-      conditions: [{ type: "Ready", status: ready && (sidecar === "none" || (options.proxyReady ?? true)) ? "True" : "False" }],
+      conditions: [
+        { type: "Ready", status: ready && (sidecar === "none" || (options.proxyReady ?? true)) ? "True" : "False" },
+      ],
       initContainerStatuses: sidecar === "native" ? [initDone, proxyStatus] : sidecar === "classic" ? [initDone] : [],
       containerStatuses: sidecar === "classic" ? [appStatus, proxyStatus] : [appStatus],
     },
@@ -225,19 +239,35 @@ export function resource(
   spec: unknown,
   extra: Partial<KubeObject["metadata"]> = {},
 ): KubeObject {
-  return { apiVersion, kind, metadata: { name, namespace, uid: uid(), creationTimestamp: "2026-06-28T18:01:00Z", ...extra }, spec };
+  return {
+    apiVersion,
+    kind,
+    metadata: { name, namespace, uid: uid(), creationTimestamp: "2026-06-28T18:01:00Z", ...extra },
+    spec,
+  };
 }
 
 export function peerAuthentication(
   namespace: string,
   name: string,
-  spec: { selector?: { matchLabels: Record<string, string> }; mtls?: { mode: string }; portLevelMtls?: Record<string, { mode: string }> },
+  spec: {
+    selector?: { matchLabels: Record<string, string> };
+    mtls?: { mode: string };
+    portLevelMtls?: Record<string, { mode: string }>;
+  },
   createdAt = "2026-06-28T18:01:00Z",
 ): KubeObject {
-  return resource("security.istio.io/v1", "PeerAuthentication", namespace, name, spec, { creationTimestamp: createdAt });
+  return resource("security.istio.io/v1", "PeerAuthentication", namespace, name, spec, {
+    creationTimestamp: createdAt,
+  });
 }
 
-export function service(namespace: string, name: string, selector: Record<string, string>, ports: Array<{ port: number; targetPort?: number; name?: string }>): KubeObject {
+export function service(
+  namespace: string,
+  name: string,
+  selector: Record<string, string>,
+  ports: Array<{ port: number; targetPort?: number; name?: string }>,
+): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -280,7 +310,11 @@ export function plan(spec: Record<string, unknown> = {}): RolloutPlan {
   });
 }
 
-export function modelOf(objects: KubeObject[], withPlan?: RolloutPlan, overrides: Partial<CollectedState> = {}): ClusterModel {
+export function modelOf(
+  objects: KubeObject[],
+  withPlan?: RolloutPlan,
+  overrides: Partial<CollectedState> = {},
+): ClusterModel {
   return buildModel(stateOf(objects, overrides), withPlan);
 }
 

@@ -62,7 +62,8 @@ export function gateOutcome(phase: PlanPhase, parts: GateParts, waitsOn: boolean
     findings: parts.items,
     evidence: parts.evidence,
     verdict: decision === "NO-GO" ? "fail" : decision === "UNDECIDED" ? "unknown" : "pass",
-    remediation: decision === "GO" ? undefined : `Fix the blocking findings, then run \`meshproof gate ${phase.id}\` again.`,
+    remediation:
+      decision === "GO" ? undefined : `Fix the blocking findings, then run \`meshproof gate ${phase.id}\` again.`,
     facts,
   };
 }

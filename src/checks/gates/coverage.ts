@@ -31,7 +31,12 @@ export function injectionAddedLabels(model: ClusterModel): Record<string, string
     for (const pod of workload.pods) {
       if (pod.sidecar.kind === "none") continue;
       const added = new Map(
-        Object.entries(pod.labels).filter(([key]) => !(key in workload.template!.labels) && !PER_POD_LABELS.includes(key) && !key.startsWith("service.istio.io/canonical-")),
+        Object.entries(pod.labels).filter(
+          ([key]) =>
+            !(key in workload.template!.labels) &&
+            !PER_POD_LABELS.includes(key) &&
+            !key.startsWith("service.istio.io/canonical-"),
+        ),
       );
       if (!common) {
         common = added;
@@ -67,7 +72,8 @@ export interface SpireCoverage {
 
 /** Whether SPIRE registration would cover a workload's pods once injected, as one sentence for messages. */
 export function spireCoverageOf(model: ClusterModel, workload: WorkloadView): SpireCoverage {
-  const spireDeployed = model.spire.server !== undefined || model.spire.agent !== undefined || model.spire.clusterSpiffeIds.length > 0;
+  const spireDeployed =
+    model.spire.server !== undefined || model.spire.agent !== undefined || model.spire.clusterSpiffeIds.length > 0;
   const coveredBy = clusterSpiffeIdCovers(model, workload.namespace, labelsOnceInjected(model, workload));
   const sentence = coveredBy
     ? `Its namespace ${workload.namespace} is covered by SPIRE registration: ${coveredBy} selects its pods once injected.`

@@ -1,7 +1,14 @@
 import { objectSubject } from "../../model/kube.js";
 import type { PlanPhase } from "../../plan/schema.js";
 import { objectEvidence, table } from "../evidence.js";
-import { SERVICE_UPSTREAM, UPSTREAM_VHOST, findIngressController, ingressBackends, ingressRoutes, nginxIngresses } from "../mtls/ingress.js";
+import {
+  findIngressController,
+  ingressBackends,
+  ingressRoutes,
+  nginxIngresses,
+  SERVICE_UPSTREAM,
+  UPSTREAM_VHOST,
+} from "../mtls/ingress.js";
 import { serviceIndexOf } from "../mtls/ports.js";
 import type { CheckContext } from "../types.js";
 import { type GateItem, type GateParts, relatedFindings } from "./common.js";
@@ -39,7 +46,13 @@ export function meshIngressGate(context: CheckContext, _phase: PlanPhase): GateP
   const hostNetwork = template?.spec.hostNetwork === true || controller.pods.some((pod) => pod.hostNetwork);
   items.push(
     hostNetwork
-      ? { subject, verdict: "fail", message: "Runs with hostNetwork: true, and the injector never injects hostNetwork pods.", short: `${controller.name} uses hostNetwork`, hint: "Run the controller without hostNetwork behind a LoadBalancer Service." }
+      ? {
+          subject,
+          verdict: "fail",
+          message: "Runs with hostNetwork: true, and the injector never injects hostNetwork pods.",
+          short: `${controller.name} uses hostNetwork`,
+          hint: "Run the controller without hostNetwork behind a LoadBalancer Service.",
+        }
       : { subject, verdict: "pass", message: "Does not use hostNetwork." },
   );
 
@@ -47,7 +60,11 @@ export function meshIngressGate(context: CheckContext, _phase: PlanPhase): GateP
   const include = annotations[INCLUDE_INBOUND];
   items.push(
     include === ""
-      ? { subject, verdict: "pass", message: `Pod template sets ${INCLUDE_INBOUND}: "", so the sidecar captures no inbound port.` }
+      ? {
+          subject,
+          verdict: "pass",
+          message: `Pod template sets ${INCLUDE_INBOUND}: "", so the sidecar captures no inbound port.`,
+        }
       : {
           subject,
           verdict: "fail",
@@ -68,12 +85,21 @@ export function meshIngressGate(context: CheckContext, _phase: PlanPhase): GateP
     const vhost = ingress.metadata.annotations?.[UPSTREAM_VHOST];
     const meshedTargets = routes.filter((route) => route.ingress === ingress && route.workload?.meshed);
     const backend = ingressBackends(ingress)[0];
-    const expectedVhost = backend ? `${backend.serviceName}.${ingress.metadata.namespace}.svc.cluster.local` : undefined;
-    evidenceRows.push([ingress.metadata.namespace ?? "", ingress.metadata.name, upstream ?? "(unset)", vhost ?? "(unset)", meshedTargets.map((route) => route.workload?.name).join(",") || "-"]);
+    const expectedVhost = backend
+      ? `${backend.serviceName}.${ingress.metadata.namespace}.svc.cluster.local`
+      : undefined;
+    evidenceRows.push([
+      ingress.metadata.namespace ?? "",
+      ingress.metadata.name,
+      upstream ?? "(unset)",
+      vhost ?? "(unset)",
+      meshedTargets.map((route) => route.workload?.name).join(",") || "-",
+    ]);
 
-    const missing = [upstream === "true" ? undefined : `${SERVICE_UPSTREAM}: "true"`, vhost ? undefined : `${UPSTREAM_VHOST}: ${expectedVhost ?? "<svc>.<ns>.svc.cluster.local"}`].filter(
-      (part) => part !== undefined,
-    );
+    const missing = [
+      upstream === "true" ? undefined : `${SERVICE_UPSTREAM}: "true"`,
+      vhost ? undefined : `${UPSTREAM_VHOST}: ${expectedVhost ?? "<svc>.<ns>.svc.cluster.local"}`,
+    ].filter((part) => part !== undefined);
     if (missing.length > 0) {
       const targets = [...new Set(meshedTargets.map((route) => `${route.workload?.name}:${route.containerPort}`))];
       items.push({
@@ -86,10 +112,22 @@ export function meshIngressGate(context: CheckContext, _phase: PlanPhase): GateP
         short: targets.length > 0 ? `${ingressSubject} lacks service-upstream/upstream-vhost` : undefined,
         hint: `kubectl -n ${ingress.metadata.namespace} annotate ingress ${ingress.metadata.name} ${SERVICE_UPSTREAM}=true ${UPSTREAM_VHOST}=${expectedVhost ?? "<svc>.<ns>.svc.cluster.local"}`,
       });
-    } else if (expectedVhost && vhost !== expectedVhost && !vhost?.startsWith(`${backend?.serviceName}.${ingress.metadata.namespace}.svc`)) {
-      items.push({ subject: ingressSubject, verdict: "warn", message: `upstream-vhost is "${vhost}", not the backend Service's name ${expectedVhost}, so the sidecar may not match the Service route.` });
+    } else if (
+      expectedVhost &&
+      vhost !== expectedVhost &&
+      !vhost?.startsWith(`${backend?.serviceName}.${ingress.metadata.namespace}.svc`)
+    ) {
+      items.push({
+        subject: ingressSubject,
+        verdict: "warn",
+        message: `upstream-vhost is "${vhost}", not the backend Service's name ${expectedVhost}, so the sidecar may not match the Service route.`,
+      });
     } else {
-      items.push({ subject: ingressSubject, verdict: "pass", message: "Sends to the Service ClusterIP with the Service host (service-upstream and upstream-vhost set)." });
+      items.push({
+        subject: ingressSubject,
+        verdict: "pass",
+        message: "Sends to the Service ClusterIP with the Service host (service-upstream and upstream-vhost set).",
+      });
     }
   }
 
@@ -100,12 +138,23 @@ export function meshIngressGate(context: CheckContext, _phase: PlanPhase): GateP
     subject,
     verdict: coverage.coveredBy ? "pass" : coverage.spireDeployed ? "fail" : "info",
     message: `${coverage.sentence} ServiceAccount ${controller.serviceAccount} would present ${spiffeId}.`,
-    short: coverage.coveredBy ? undefined : `no ClusterSPIFFEID covers namespace ${controller.namespace} (ServiceAccount ${controller.serviceAccount})`,
-    hint: coverage.coveredBy || !coverage.spireDeployed ? undefined : `Add ${controller.namespace} to a ClusterSPIFFEID namespaceSelector whose podSelector matches the controller pods once injected.`,
+    short: coverage.coveredBy
+      ? undefined
+      : `no ClusterSPIFFEID covers namespace ${controller.namespace} (ServiceAccount ${controller.serviceAccount})`,
+    hint:
+      coverage.coveredBy || !coverage.spireDeployed
+        ? undefined
+        : `Add ${controller.namespace} to a ClusterSPIFFEID namespaceSelector whose podSelector matches the controller pods once injected.`,
   });
 
   // 5. A SPIRE agent and the CSI driver on each node the controller runs on.
-  items.push(...nodeItems(context, controller.pods.map((pod) => pod.nodeName).filter((node): node is string => node !== undefined), subject));
+  items.push(
+    ...nodeItems(
+      context,
+      controller.pods.map((pod) => pod.nodeName).filter((node): node is string => node !== undefined),
+      subject,
+    ),
+  );
 
   // Injection itself is a step of the phase, not a precondition: report what it takes.
   const decision = controller.injectionOnRestart;
@@ -123,7 +172,8 @@ export function meshIngressGate(context: CheckContext, _phase: PlanPhase): GateP
     items.push({
       subject,
       verdict: "warn",
-      message: "Kubernetes SIG Network announced on 2025-11-11 that ingress-nginx is retired, with best-effort maintenance only until March 2026; plan a replacement (Gateway API or an Istio gateway).",
+      message:
+        "Kubernetes SIG Network announced on 2025-11-11 that ingress-nginx is retired, with best-effort maintenance only until March 2026; plan a replacement (Gateway API or an Istio gateway).",
     });
   }
 
@@ -136,7 +186,9 @@ export function meshIngressGate(context: CheckContext, _phase: PlanPhase): GateP
       ),
       objectEvidence(
         "kubectl get ingress -A -o custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,SERVICE-UPSTREAM:.metadata.annotations.nginx\\.ingress\\.kubernetes\\.io/service-upstream,UPSTREAM-VHOST:.metadata.annotations.nginx\\.ingress\\.kubernetes\\.io/upstream-vhost",
-        evidenceRows.length ? table(["NAMESPACE", "NAME", "SERVICE-UPSTREAM", "UPSTREAM-VHOST", "MESHED-BACKENDS"], evidenceRows) : "No resources found",
+        evidenceRows.length
+          ? table(["NAMESPACE", "NAME", "SERVICE-UPSTREAM", "UPSTREAM-VHOST", "MESHED-BACKENDS"], evidenceRows)
+          : "No resources found",
       ),
     ],
   };
@@ -147,10 +199,23 @@ function nodeItems(context: CheckContext, nodes: string[], controllerSubject: st
   const agent = model.spire.agent;
   const csi = model.spire.csiDriver;
   if (!agent && !csi) {
-    return [{ subject: controllerSubject, verdict: "unknown", message: "The SPIRE agent and CSI driver DaemonSets are not in the objects, so the ingress nodes cannot be checked." }];
+    return [
+      {
+        subject: controllerSubject,
+        verdict: "unknown",
+        message:
+          "The SPIRE agent and CSI driver DaemonSets are not in the objects, so the ingress nodes cannot be checked.",
+      },
+    ];
   }
   if (nodes.length === 0) {
-    return [{ subject: controllerSubject, verdict: "unknown", message: "No controller pod is scheduled in the objects, so its nodes are unknown." }];
+    return [
+      {
+        subject: controllerSubject,
+        verdict: "unknown",
+        message: "No controller pod is scheduled in the objects, so its nodes are unknown.",
+      },
+    ];
   }
 
   const items: GateItem[] = [];
@@ -175,11 +240,19 @@ function nodeItems(context: CheckContext, nodes: string[], controllerSubject: st
             message: `Runs ${controllerSubject}, but has ${missing.join(" and ")}; a meshed controller pod here could not get an SVID.`,
             short: `node ${node}: ${missing.join(", ")}`,
           }
-        : { subject: `Node ${node}`, verdict: "pass", message: `Runs ${controllerSubject} with a ready SPIRE agent and CSI driver.` },
+        : {
+            subject: `Node ${node}`,
+            verdict: "pass",
+            message: `Runs ${controllerSubject} with a ready SPIRE agent and CSI driver.`,
+          },
     );
   }
 
-  for (const { result, finding } of relatedFindings(context, ["spire"], (finding) => finding.verdict === "fail" && nodes.some((node) => finding.subject === `Node ${node}`))) {
+  for (const { result, finding } of relatedFindings(
+    context,
+    ["spire"],
+    (finding) => finding.verdict === "fail" && nodes.some((node) => finding.subject === `Node ${node}`),
+  )) {
     items.push({ ...finding, message: `${result.id}: ${finding.message}` });
   }
   return items;

@@ -1,11 +1,11 @@
 import type { PlanPhase } from "../../plan/schema.js";
-import { table, objectEvidence } from "../evidence.js";
-import { callerReportOf } from "../mtls.js";
+import { objectEvidence, table } from "../evidence.js";
 import { judgeIdentities, judgePrincipals } from "../mtls/authorization.js";
 import type { PlaintextCaller } from "../mtls/callers.js";
 import { judgeClientSide } from "../mtls/destination-rules.js";
 import { namespaceOverrides } from "../mtls/dry-run.js";
 import type { TelemetryStatus } from "../mtls/telemetry.js";
+import { callerReportOf } from "../mtls.js";
 import type { CheckContext, Finding } from "../types.js";
 import { type GateItem, type GateParts, relatedFindings, resultOf } from "./common.js";
 
@@ -69,9 +69,18 @@ export function strictGate(context: CheckContext, _phase: PlanPhase): GateParts 
         hint: caller.hint,
       });
     } else if (caller.source === "uncaptured-port" || caller.source === "host-network") {
-      items.push({ subject: caller.target, verdict: caller.verdict === "warn" ? "warn" : "info", message: `${caller.caller}, ${port}: ${caller.note ?? ""} Evidence: ${caller.evidence}.`, hint: caller.hint });
+      items.push({
+        subject: caller.target,
+        verdict: caller.verdict === "warn" ? "warn" : "info",
+        message: `${caller.caller}, ${port}: ${caller.note ?? ""} Evidence: ${caller.evidence}.`,
+        hint: caller.hint,
+      });
     } else {
-      items.push({ subject: caller.target, verdict: "info", message: `${caller.caller} calls ${port} in plaintext. ${caller.note ?? "Not blocking."} Evidence: ${caller.evidence}.` });
+      items.push({
+        subject: caller.target,
+        verdict: "info",
+        message: `${caller.caller} calls ${port} in plaintext. ${caller.note ?? "Not blocking."} Evidence: ${caller.evidence}.`,
+      });
     }
   }
   items.push(telemetryItem(telemetry));
@@ -89,14 +98,29 @@ export function strictGate(context: CheckContext, _phase: PlanPhase): GateParts 
 
   // MTLS-05 and EXT-04: client-side conflicts.
   const clientSide = resultOf(context, "MP-MTLS-04")?.findings ?? judgeClientSide(model, plan);
-  items.push(...clientSide.filter((finding) => finding.verdict === "fail" || finding.verdict === "warn").map((finding) => referenced("MP-MTLS-04", finding)));
+  items.push(
+    ...clientSide
+      .filter((finding) => finding.verdict === "fail" || finding.verdict === "warn")
+      .map((finding) => referenced("MP-MTLS-04", finding)),
+  );
 
   // AUTHZ-02, and AUTHZ-01 for the record: principals that never match block; shared identities need a sign-off.
-  const identity = resultOf(context, "MP-AUTHZ-01")?.findings ?? [...judgeIdentities(model, plan), ...judgePrincipals(model, report.callers)];
-  items.push(...identity.filter((finding) => finding.verdict === "fail" || finding.verdict === "warn" || finding.verdict === "unknown").map((finding) => referenced("MP-AUTHZ-01", finding)));
+  const identity = resultOf(context, "MP-AUTHZ-01")?.findings ?? [
+    ...judgeIdentities(model, plan),
+    ...judgePrincipals(model, report.callers),
+  ];
+  items.push(
+    ...identity
+      .filter((finding) => finding.verdict === "fail" || finding.verdict === "warn" || finding.verdict === "unknown")
+      .map((finding) => referenced("MP-AUTHZ-01", finding)),
+  );
 
   // External ports still in question (for example a connection-pool port nobody confirmed).
-  for (const { result, finding } of relatedFindings(context, ["external-services"], (finding) => finding.verdict === "warn" || finding.verdict === "fail")) {
+  for (const { result, finding } of relatedFindings(
+    context,
+    ["external-services"],
+    (finding) => finding.verdict === "warn" || finding.verdict === "fail",
+  )) {
     items.push(referenced(result.id, finding));
   }
 
@@ -136,12 +160,31 @@ function telemetryItem(telemetry: TelemetryFacts): GateItem {
         hint: "meshproof gate <phase> --prometheus http://<prometheus>:9090 --prometheus-window 24h   # the window must cover the slowest caller",
       };
     case "error":
-      return { subject, verdict: "unknown", message: `The telemetry queries failed: ${telemetry.errors.join("; ")}.`, short: "telemetry queries failed" };
+      return {
+        subject,
+        verdict: "unknown",
+        message: `The telemetry queries failed: ${telemetry.errors.join("; ")}.`,
+        short: "telemetry queries failed",
+      };
     case "no-series":
-      return { subject, verdict: "unknown", message: `No Istio series in the last ${window}: no samples is not the same as no plaintext.`, short: `no Istio series in ${window}` };
+      return {
+        subject,
+        verdict: "unknown",
+        message: `No Istio series in the last ${window}: no samples is not the same as no plaintext.`,
+        short: `no Istio series in ${window}`,
+      };
     case "no-mtls-control":
-      return { subject, verdict: "unknown", message: `No series shows mutual_tls traffic in the last ${window}, so the positive control is missing.`, short: `no mTLS traffic in ${window} (positive control)` };
+      return {
+        subject,
+        verdict: "unknown",
+        message: `No series shows mutual_tls traffic in the last ${window}, so the positive control is missing.`,
+        short: `no mTLS traffic in ${window} (positive control)`,
+      };
     case "measured":
-      return { subject, verdict: "pass", message: `Measured over ${window}: ${telemetry.mtlsSeries} series show mTLS traffic; every plaintext series is listed above.` };
+      return {
+        subject,
+        verdict: "pass",
+        message: `Measured over ${window}: ${telemetry.mtlsSeries} series show mTLS traffic; every plaintext series is listed above.`,
+      };
   }
 }

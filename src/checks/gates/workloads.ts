@@ -2,9 +2,9 @@ import type { ClusterModel, WorkloadView } from "../../model/cluster.js";
 import type { Container, KubeObject } from "../../model/kube.js";
 import { objectSubject, subjectOf } from "../../model/kube.js";
 import { matchesSelector } from "../../model/selectors.js";
+import { INIT_CONTAINER, PROXY_CONTAINER } from "../../model/sidecar.js";
 import type { PlanPhase, RolloutPlan } from "../../plan/schema.js";
 import { objectEvidence, table } from "../evidence.js";
-import { INIT_CONTAINER, PROXY_CONTAINER } from "../../model/sidecar.js";
 import type { CheckContext } from "../types.js";
 import { type GateItem, type GateParts, relatedFindings } from "./common.js";
 import { spireCoverageOf } from "./coverage.js";
@@ -41,22 +41,31 @@ function phaseTargets(model: ClusterModel, phase: PlanPhase): { found: WorkloadV
 function isDatastore(plan: RolloutPlan, workload: WorkloadView): string | undefined {
   const labels = workload.template?.labels ?? workload.pods[0]?.labels ?? {};
   return plan.spec.datastores.find(
-    (datastore) => (datastore.namespace === undefined || datastore.namespace === workload.namespace) && matchesSelector(datastore.selector, labels),
+    (datastore) =>
+      (datastore.namespace === undefined || datastore.namespace === workload.namespace) &&
+      matchesSelector(datastore.selector, labels),
   )?.name;
 }
 
 function containersOf(workload: WorkloadView): Container[] {
   const spec = workload.template?.spec ?? workload.pods[0]?.object.spec ?? {};
-  return [...(spec.initContainers ?? []), ...(spec.containers ?? [])].filter((container) => container.name !== PROXY_CONTAINER && container.name !== INIT_CONTAINER);
+  return [...(spec.initContainers ?? []), ...(spec.containers ?? [])].filter(
+    (container) => container.name !== PROXY_CONTAINER && container.name !== INIT_CONTAINER,
+  );
 }
 
 /** Config text a workload reads: env values and the ConfigMaps it references. Secrets are never read. */
-function configTexts(model: ClusterModel, workload: WorkloadView): Array<{ source: string; value: string; siblings: Record<string, string> }> {
+function configTexts(
+  model: ClusterModel,
+  workload: WorkloadView,
+): Array<{ source: string; value: string; siblings: Record<string, string> }> {
   const texts: Array<{ source: string; value: string; siblings: Record<string, string> }> = [];
-  const configMap = (name: string | undefined) => (name ? model.get("ConfigMap", workload.namespace, name)?.data : undefined);
+  const configMap = (name: string | undefined) =>
+    name ? model.get("ConfigMap", workload.namespace, name)?.data : undefined;
   for (const container of containersOf(workload)) {
     const siblings: Record<string, string> = {};
-    for (const variable of container.env ?? []) if (variable.value !== undefined) siblings[variable.name] = variable.value;
+    for (const variable of container.env ?? [])
+      if (variable.value !== undefined) siblings[variable.name] = variable.value;
     for (const variable of container.env ?? []) {
       if (variable.value !== undefined) texts.push({ source: `env ${variable.name}`, value: variable.value, siblings });
       const ref = variable.valueFrom?.configMapKeyRef;
@@ -65,14 +74,21 @@ function configTexts(model: ClusterModel, workload: WorkloadView): Array<{ sourc
     }
     for (const from of container.envFrom ?? []) {
       const data = configMap(from.configMapRef?.name) ?? {};
-      for (const [key, value] of Object.entries(data)) texts.push({ source: `ConfigMap ${from.configMapRef?.name} key ${key}`, value, siblings: data });
+      for (const [key, value] of Object.entries(data))
+        texts.push({ source: `ConfigMap ${from.configMapRef?.name} key ${key}`, value, siblings: data });
     }
   }
   for (const volume of workload.template?.spec.volumes ?? []) {
     const data = configMap(volume.configMap?.name) ?? {};
-    for (const [key, value] of Object.entries(data)) texts.push({ source: `ConfigMap ${volume.configMap?.name} key ${key}`, value, siblings: data });
+    for (const [key, value] of Object.entries(data))
+      texts.push({ source: `ConfigMap ${volume.configMap?.name} key ${key}`, value, siblings: data });
   }
   return texts;
+}
+
+function firstSentence(text: string): string {
+  const sentence = text.split(/(?<=\.)\s/)[0] ?? text;
+  return sentence.endsWith(".") ? sentence : `${sentence}.`;
 }
 
 function escapeRegExp(text: string): string {
@@ -80,14 +96,20 @@ function escapeRegExp(text: string): string {
 }
 
 /** Ports of one external host a workload's config names; only the host and port are read, never credentials. */
-function portsUsed(model: ClusterModel, workload: WorkloadView, host: string): Array<{ port?: number; source: string }> {
+function portsUsed(
+  model: ClusterModel,
+  workload: WorkloadView,
+  host: string,
+): Array<{ port?: number; source: string }> {
   const uses: Array<{ port?: number; source: string }> = [];
   const pattern = new RegExp(`${escapeRegExp(host)}(?::(\\d+))?`, "gi");
   for (const text of configTexts(model, workload)) {
     for (const match of text.value.matchAll(pattern)) {
       let port = match[1] ? Number(match[1]) : undefined;
       if (port === undefined) {
-        const portVariable = Object.entries(text.siblings).find(([name, value]) => /PORT$/i.test(name) && /^\d+$/.test(value));
+        const portVariable = Object.entries(text.siblings).find(
+          ([name, value]) => /PORT$/i.test(name) && /^\d+$/.test(value),
+        );
         if (portVariable) port = Number(portVariable[1]);
       }
       uses.push({ port, source: text.source });
@@ -100,13 +122,25 @@ function portsUsed(model: ClusterModel, workload: WorkloadView, host: string): A
 function visibleIn(object: KubeObject, namespace: string): boolean {
   const exportTo = object.spec?.exportTo as string[] | undefined;
   if (!exportTo || exportTo.length === 0) return true;
-  return exportTo.includes("*") || exportTo.includes(namespace) || (exportTo.includes(".") && object.metadata.namespace === namespace);
+  return (
+    exportTo.includes("*") ||
+    exportTo.includes(namespace) ||
+    (exportTo.includes(".") && object.metadata.namespace === namespace)
+  );
 }
 
-function crashLoop(workload: WorkloadView): { restarts: number; reason?: string; createdAt?: Date; meshed: boolean; pod: string } | undefined {
+function crashLoop(
+  workload: WorkloadView,
+): { restarts: number; reason?: string; createdAt?: Date; meshed: boolean; pod: string } | undefined {
   for (const pod of workload.pods) {
     if (pod.waitingReason === "CrashLoopBackOff" || pod.restarts >= CRASH_LOOP_RESTARTS) {
-      return { restarts: pod.restarts, reason: pod.waitingReason, createdAt: pod.createdAt, meshed: pod.sidecar.kind !== "none", pod: pod.subject };
+      return {
+        restarts: pod.restarts,
+        reason: pod.waitingReason,
+        createdAt: pod.createdAt,
+        meshed: pod.sidecar.kind !== "none",
+        pod: pod.subject,
+      };
     }
   }
   return undefined;
@@ -121,17 +155,33 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
   const rows: string[][] = [];
 
   for (const subject of missing) {
-    items.push({ subject, verdict: "unknown", message: "The phase names this workload, but it is not in the objects.", hint: "Check the plan's phase workloads, or capture the namespace." });
+    items.push({
+      subject,
+      verdict: "unknown",
+      message: "The phase names this workload, but it is not in the objects.",
+      hint: "Check the plan's phase workloads, or capture the namespace.",
+    });
   }
   if (found.length === 0 && missing.length === 0) {
-    items.push({ subject: `Phase ${phase.id}`, verdict: "unknown", message: "The phase lists no workloads and no namespaces, so there is nothing to judge.", hint: "Add workloads or namespaces to the phase in the plan." });
+    items.push({
+      subject: `Phase ${phase.id}`,
+      verdict: "unknown",
+      message: "The phase lists no workloads and no namespaces, so there is nothing to judge.",
+      hint: "Add workloads or namespaces to the phase in the plan.",
+    });
   }
 
   const windowStart = plan.spec.window ? new Date(plan.spec.window.start) : undefined;
   for (const workload of found) {
     const coverage = spireCoverageOf(model, workload);
     const decision = workload.injectionOnRestart;
-    rows.push([workload.subject, workload.meshed ? "yes" : "no", decision ? (decision.injects ? "yes" : "no") : "?", coverage.coveredBy ?? "-", String(Math.max(0, ...workload.pods.map((pod) => pod.restarts)))]);
+    rows.push([
+      workload.subject,
+      workload.meshed ? "yes" : "no",
+      decision ? (decision.injects ? "yes" : "no") : "?",
+      coverage.coveredBy ?? "-",
+      String(Math.max(0, ...workload.pods.map((pod) => pod.restarts))),
+    ]);
 
     if (workload.meshed) {
       items.push({ subject: workload.subject, verdict: "info", message: "Already carries a sidecar." });
@@ -152,12 +202,23 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
     // Injection: the phase must make the injector select the template.
     const hostNetwork = workload.template?.spec.hostNetwork === true || workload.pods.some((pod) => pod.hostNetwork);
     if (hostNetwork) {
-      items.push({ subject: workload.subject, verdict: "fail", message: "Runs with hostNetwork, and the injector never injects hostNetwork pods.", short: `${workload.name} uses hostNetwork`, hint: "Run it without hostNetwork, or leave it out of the mesh." });
+      items.push({
+        subject: workload.subject,
+        verdict: "fail",
+        message: "Runs with hostNetwork, and the injector never injects hostNetwork pods.",
+        short: `${workload.name} uses hostNetwork`,
+        hint: "Run it without hostNetwork, or leave it out of the mesh.",
+      });
     } else if (decision && !decision.injects) {
       const labels = { ...(workload.template?.labels ?? {}) };
       const optedOut = labels["sidecar.istio.io/inject"] === "false";
       delete labels["sidecar.istio.io/inject"];
-      const afterRemoval = model.decideInjection(workload.namespace, labels, workload.template?.annotations ?? {}, false);
+      const afterRemoval = model.decideInjection(
+        workload.namespace,
+        labels,
+        workload.template?.annotations ?? {},
+        false,
+      );
       items.push(
         optedOut && afterRemoval.injects
           ? {
@@ -175,7 +236,11 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
             },
       );
     } else if (decision?.injects) {
-      items.push({ subject: workload.subject, verdict: "pass", message: `The injector selects its template (${decision.reason}); a restart meshes it.` });
+      items.push({
+        subject: workload.subject,
+        verdict: "pass",
+        message: `The injector selects its template (${decision.reason}); a restart meshes it.`,
+      });
     }
 
     // SPIRE registration: without it a native sidecar never becomes ready and the pod never starts.
@@ -183,27 +248,41 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
       subject: workload.subject,
       verdict: coverage.coveredBy ? "pass" : coverage.spireDeployed ? "fail" : "info",
       message: coverage.sentence,
-      short: coverage.coveredBy ? undefined : `${workload.name}: no ClusterSPIFFEID covers namespace ${workload.namespace}`,
-      hint: coverage.coveredBy || !coverage.spireDeployed ? undefined : `Extend a ClusterSPIFFEID's namespaceSelector and podSelector to ${workload.namespace} before injecting: kubectl get clusterspiffeid -o yaml`,
+      short: coverage.coveredBy
+        ? undefined
+        : `${workload.name}: no ClusterSPIFFEID covers namespace ${workload.namespace}`,
+      hint:
+        coverage.coveredBy || !coverage.spireDeployed
+          ? undefined
+          : `Extend a ClusterSPIFFEID's namespaceSelector and podSelector to ${workload.namespace} before injecting: kubectl get clusterspiffeid -o yaml`,
     });
 
     // A crash loop must be fixed or the workload left out: meshing it hides the cause behind the mesh.
     const loop = crashLoop(workload);
     if (loop) {
-      const health = relatedFindings(context, ["workload-health"], (finding) => finding.subject === workload.subject && finding.verdict !== "pass");
-      const predates =
+      // The workload-health check judges whether the loop predates the rollout; its finding is on the pod.
+      const pods = new Set(workload.pods.map((pod) => pod.subject));
+      const health = relatedFindings(
+        context,
+        ["workload-health"],
+        (finding) => (finding.subject === workload.subject || pods.has(finding.subject)) && finding.verdict !== "pass",
+      );
+      const podName = loop.pod.split("/")[1] ?? loop.pod;
+      const local =
         windowStart && loop.createdAt && loop.createdAt < windowStart && !loop.meshed
-          ? ` Its pod ${loop.pod} was created ${loop.createdAt.toISOString()}, before the window opened, and has no sidecar, so the loop predates the rollout.`
+          ? ` Its pod ${podName} was created ${loop.createdAt.toISOString()}, before the window opened, and has no sidecar, so the loop predates the rollout.`
           : "";
-      const healthNote = health.map(({ result, finding }) => ` ${result.id}: ${finding.message}`).join("");
+      const judged = health.length
+        ? health.map(({ result, finding }) => ` ${result.id}: ${firstSentence(finding.message)}`).join("")
+        : local;
       items.push({
         subject: workload.subject,
         verdict: "fail",
-        message: `${workload.name} is crash-looping (${loop.restarts} restarts${loop.reason ? `, ${loop.reason}` : ""}); fix it or leave it out of the phase.${predates}${healthNote} ${coverage.sentence}`,
+        message: `${workload.name} is crash-looping (${loop.restarts} restarts${loop.reason ? `, ${loop.reason}` : ""}); fix it or leave it out of the phase.${judged} ${coverage.sentence}`,
         short: `${workload.name} is crash-looping (${loop.restarts} restarts); namespace ${workload.namespace} ${coverage.coveredBy ? "is" : "is not"} covered by SPIRE registration`,
-        strength: predates ? "medium" : "weak",
+        strength: judged ? "medium" : "weak",
         basis: ["restart count", "pod creationTimestamp", "no istio-proxy"],
-        hint: `kubectl -n ${workload.namespace} logs ${loop.pod.split("/")[1]} --previous`,
+        hint: `kubectl -n ${workload.namespace} logs ${podName} --previous`,
       });
     }
 
@@ -212,7 +291,11 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
 
   // Findings of earlier checks about the phase's workloads (external ports, injection) that block.
   const targets = new Set(found.map((workload) => workload.subject));
-  for (const { result, finding } of relatedFindings(context, ["external-services", "injection"], (finding) => targets.has(finding.subject) && (finding.verdict === "fail" || finding.verdict === "warn"))) {
+  for (const { result, finding } of relatedFindings(
+    context,
+    ["external-services", "injection"],
+    (finding) => targets.has(finding.subject) && (finding.verdict === "fail" || finding.verdict === "warn"),
+  )) {
     items.push({ ...finding, message: `${result.id}: ${finding.message}` });
   }
 
@@ -232,8 +315,14 @@ function externalServiceItems(model: ClusterModel, plan: RolloutPlan, workload: 
   const items: GateItem[] = [];
   for (const service of plan.spec.externalServices) {
     const uses = portsUsed(model, workload, service.host);
-    const entries = model.list("ServiceEntry").filter((entry) => ((entry.spec?.hosts ?? []) as string[]).some((host) => host.toLowerCase() === service.host.toLowerCase()));
-    const rules = model.list("DestinationRule").filter((rule) => String(rule.spec?.host ?? "").toLowerCase() === service.host.toLowerCase());
+    const entries = model
+      .list("ServiceEntry")
+      .filter((entry) =>
+        ((entry.spec?.hosts ?? []) as string[]).some((host) => host.toLowerCase() === service.host.toLowerCase()),
+      );
+    const rules = model
+      .list("DestinationRule")
+      .filter((rule) => String(rule.spec?.host ?? "").toLowerCase() === service.host.toLowerCase());
     if (uses.length === 0 || entries.length === 0) continue;
 
     const hidden = [...entries, ...rules].filter((object) => !visibleIn(object, workload.namespace));
@@ -247,7 +336,9 @@ function externalServiceItems(model: ClusterModel, plan: RolloutPlan, workload: 
       });
     }
 
-    const declared = new Set(entries.flatMap((entry) => ((entry.spec?.ports ?? []) as Array<{ number?: number }>).map((port) => port.number)));
+    const declared = new Set(
+      entries.flatMap((entry) => ((entry.spec?.ports ?? []) as Array<{ number?: number }>).map((port) => port.number)),
+    );
     for (const use of uses) {
       if (use.port === undefined || declared.has(use.port)) continue;
       const registryOnly = model.mesh.outboundTrafficPolicy === "REGISTRY_ONLY";
@@ -260,7 +351,11 @@ function externalServiceItems(model: ClusterModel, plan: RolloutPlan, workload: 
       });
     }
     if (hidden.length === 0 && uses.every((use) => use.port === undefined || declared.has(use.port))) {
-      items.push({ subject: workload.subject, verdict: "pass", message: `Calls ${service.host} on declared ports, and its ServiceEntry and DestinationRule are visible in ${workload.namespace}.` });
+      items.push({
+        subject: workload.subject,
+        verdict: "pass",
+        message: `Calls ${service.host} on declared ports, and its ServiceEntry and DestinationRule are visible in ${workload.namespace}.`,
+      });
     }
   }
   return items;

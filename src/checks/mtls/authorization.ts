@@ -16,7 +16,10 @@ interface AuthorizationSpec {
 }
 
 /** Renders the plan's caller ID template; undefined placeholders are left in place so the caller can report them. */
-export function renderCallerId(template: string, values: { trustDomain: string; namespace: string; serviceAccount: string }): string {
+export function renderCallerId(
+  template: string,
+  values: { trustDomain: string; namespace: string; serviceAccount: string },
+): string {
   return template
     .replaceAll("{trustDomain}", values.trustDomain)
     .replaceAll("{namespace}", values.namespace)
@@ -51,7 +54,11 @@ export function judgeIdentities(model: ClusterModel, plan: RolloutPlan | undefin
     const presented = `spiffe://${trustDomain}/ns/${first.namespace}/sa/${first.serviceAccount}`;
     const names = workloads.map((workload) => workload.name).sort();
     const expected = template
-      ? renderCallerId(template, { trustDomain: plan.spec.trustDomain, namespace: first.namespace, serviceAccount: first.serviceAccount })
+      ? renderCallerId(template, {
+          trustDomain: plan.spec.trustDomain,
+          namespace: first.namespace,
+          serviceAccount: first.serviceAccount,
+        })
       : undefined;
 
     if (expected !== undefined && /\{[^}]*\}/.test(expected)) {
@@ -73,7 +80,10 @@ export function judgeIdentities(model: ClusterModel, plan: RolloutPlan | undefin
       continue;
     }
 
-    const contract = expected !== undefined ? "as the policy contract expects" : "(no plan, so the policy contract's template was not compared)";
+    const contract =
+      expected !== undefined
+        ? "as the policy contract expects"
+        : "(no plan, so the policy contract's template was not compared)";
     if (workloads.length > 1) {
       findings.push({
         subject,
@@ -82,7 +92,11 @@ export function judgeIdentities(model: ClusterModel, plan: RolloutPlan | undefin
         hint: `Give each security-sensitive workload its own ServiceAccount (kubectl -n ${first.namespace} create serviceaccount <name>, then set spec.template.spec.serviceAccountName); its SPIFFE ID and the policy data change with it.`,
       });
     } else {
-      findings.push({ subject: first.subject, verdict: "pass", message: `Caller ID ${presented} ${contract}, used by this workload alone.` });
+      findings.push({
+        subject: first.subject,
+        verdict: "pass",
+        message: `Caller ID ${presented} ${contract}, used by this workload alone.`,
+      });
     }
   }
   return findings;
@@ -110,7 +124,8 @@ export function judgePrincipals(model: ClusterModel, callers: readonly Plaintext
   const trustDomain = model.mesh.trustDomain;
   const accepted = new Set([trustDomain, ...model.mesh.trustDomainAliases, "cluster.local"]);
   const root = model.mesh.rootNamespace;
-  const serviceAccountsKnown = model.list("ServiceAccount").length > 0 && model.issuesFor("serviceaccounts").length === 0;
+  const serviceAccountsKnown =
+    model.list("ServiceAccount").length > 0 && model.issuesFor("serviceaccounts").length === 0;
 
   for (const policy of model.list("AuthorizationPolicy")) {
     const subject = objectSubject(policy);
@@ -145,7 +160,9 @@ export function judgePrincipals(model: ClusterModel, callers: readonly Plaintext
       if (!parsed) continue;
       const [, , namespace, serviceAccount] = parsed;
       if (!namespace || !serviceAccount || namespace.includes("*") || serviceAccount.includes("*")) continue;
-      const exists = model.get("ServiceAccount", namespace, serviceAccount) !== undefined || (serviceAccount === "default" && namespaceExists(model, namespace));
+      const exists =
+        model.get("ServiceAccount", namespace, serviceAccount) !== undefined ||
+        (serviceAccount === "default" && namespaceExists(model, namespace));
       if (exists) continue;
       findings.push(
         serviceAccountsKnown
@@ -167,9 +184,18 @@ export function judgePrincipals(model: ClusterModel, callers: readonly Plaintext
     const allowsByPrincipal = (spec.action ?? "ALLOW") === "ALLOW" && principals.length > 0;
     if (allowsByPrincipal) {
       const workloads = new Set(selectedPods(model, policy, root).map((pod) => pod.workload));
-      const plaintext = callers.filter((caller) => workloads.has(caller.target) && caller.source !== "uncaptured-port" && caller.source !== "host-network");
+      const plaintext = callers.filter(
+        (caller) =>
+          workloads.has(caller.target) && caller.source !== "uncaptured-port" && caller.source !== "host-network",
+      );
       if (plaintext.length > 0) {
-        const names = [...new Set(plaintext.map((caller) => `${caller.caller.split(" (")[0]} → ${caller.target}${caller.port ? `:${caller.port}` : ""}`))];
+        const names = [
+          ...new Set(
+            plaintext.map(
+              (caller) => `${caller.caller.split(" (")[0]} → ${caller.target}${caller.port ? `:${caller.port}` : ""}`,
+            ),
+          ),
+        ];
         findings.push({
           subject,
           verdict: "warn",
@@ -183,7 +209,9 @@ export function judgePrincipals(model: ClusterModel, callers: readonly Plaintext
       findings.push({
         subject,
         verdict: "pass",
-        message: principals.length ? `Principals ${principals.join(", ")} are in trust domain ${trustDomain} form and name existing ServiceAccounts.` : "No principals in its rules.",
+        message: principals.length
+          ? `Principals ${principals.join(", ")} are in trust domain ${trustDomain} form and name existing ServiceAccounts.`
+          : "No principals in its rules.",
       });
     }
   }

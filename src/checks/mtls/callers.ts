@@ -6,12 +6,28 @@ import { matchesSelector } from "../../model/selectors.js";
 import type { RolloutPlan } from "../../plan/schema.js";
 import type { Verdict } from "../types.js";
 import { type MtlsAnalysis, mtlsAnalysisOf } from "./dry-run.js";
-import { SERVICE_UPSTREAM, findIngressController, ingressRoutes } from "./ingress.js";
-import { PROXY_PORTS, type ServiceIndex, appContainers, findWorkloadByName, resolveContainerPort, serviceIndexOf, uncapturedPorts } from "./ports.js";
-import { type TelemetryView, readTelemetry } from "./telemetry.js";
+import { findIngressController, ingressRoutes, SERVICE_UPSTREAM } from "./ingress.js";
+import {
+  appContainers,
+  findWorkloadByName,
+  PROXY_PORTS,
+  resolveContainerPort,
+  type ServiceIndex,
+  serviceIndexOf,
+  uncapturedPorts,
+} from "./ports.js";
+import { readTelemetry, type TelemetryView } from "./telemetry.js";
 
 /** Where a plaintext caller was found. */
-export type CallerSource = "telemetry" | "ingress" | "scraper" | "secret-store" | "probe" | "uncaptured-port" | "host-network" | "unmeshed-client";
+export type CallerSource =
+  | "telemetry"
+  | "ingress"
+  | "scraper"
+  | "secret-store"
+  | "probe"
+  | "uncaptured-port"
+  | "host-network"
+  | "unmeshed-client";
 
 /** A caller that reaches a workload port without mTLS, and what the STRICT flip would do to it. */
 export interface PlaintextCaller {
@@ -87,10 +103,24 @@ export function judgeCaller(
 
 function judgeModes(today: MtlsMode, after: MtlsMode, meshed: boolean, exception: string | undefined) {
   if (today === "STRICT") {
-    return { targetMeshed: meshed, today, after, blocksStrict: true, verdict: "fail" as const, note: "The port is STRICT today, so this caller is rejected now." };
+    return {
+      targetMeshed: meshed,
+      today,
+      after,
+      blocksStrict: true,
+      verdict: "fail" as const,
+      note: "The port is STRICT today, so this caller is rejected now.",
+    };
   }
   if (after === "STRICT") {
-    return { targetMeshed: meshed, today, after, blocksStrict: true, verdict: "warn" as const, note: `Works today (${today}); the STRICT flip would reject it.` };
+    return {
+      targetMeshed: meshed,
+      today,
+      after,
+      blocksStrict: true,
+      verdict: "warn" as const,
+      note: `Works today (${today}); the STRICT flip would reject it.`,
+    };
   }
   const keeper = exception ? ` because of ${exception}` : "";
   return {
@@ -103,8 +133,9 @@ function judgeModes(today: MtlsMode, after: MtlsMode, meshed: boolean, exception
   };
 }
 
-function describeWorkload(workload: WorkloadView | undefined, fallback: string): string {
-  return workload ? `${workload.name} (${workload.subject})` : fallback;
+/** A caller's name followed by its workload subject, or a fallback when the workload is not in the objects. */
+function describeCaller(name: string, workload: WorkloadView | undefined, fallback: string): string {
+  return `${name} (${workload?.subject ?? fallback})`;
 }
 
 /** Finds every plaintext caller: from Prometheus evidence when present, and from the cluster's structure always. */
@@ -126,11 +157,18 @@ export function findPlaintextCallers(model: ClusterModel, plan: RolloutPlan | un
   return report;
 }
 
-function ingressCallers(model: ClusterModel, plan: RolloutPlan | undefined, analysis: MtlsAnalysis, index: ServiceIndex, report: CallerReport): void {
+function ingressCallers(
+  model: ClusterModel,
+  plan: RolloutPlan | undefined,
+  analysis: MtlsAnalysis,
+  index: ServiceIndex,
+  report: CallerReport,
+): void {
   const controller = findIngressController(model, plan);
   const controllerMeshed = controller?.meshed === true;
-  const hostNetwork = controller?.template?.spec.hostNetwork === true || controller?.pods.some((pod) => pod.hostNetwork) === true;
-  const callerName = `ingress-nginx ${describeWorkload(controller, "(controller not found in the objects)")}${hostNetwork ? ", which runs with hostNetwork and can never carry a sidecar" : ""}`;
+  const hostNetwork =
+    controller?.template?.spec.hostNetwork === true || controller?.pods.some((pod) => pod.hostNetwork) === true;
+  const callerName = `${describeCaller("ingress-nginx", controller, "controller not found in the objects")}${hostNetwork ? ", which runs with hostNetwork and can never carry a sidecar" : ""}`;
 
   for (const route of ingressRoutes(model, index)) {
     const upstream = route.ingress.metadata.annotations?.[SERVICE_UPSTREAM] === "true";
@@ -209,17 +247,31 @@ function scraperCallers(model: ClusterModel, analysis: MtlsAnalysis, index: Serv
     const selector = monitor.spec?.selector as LabelSelector | undefined;
     const services = scope.any ? index.allServices() : scope.names.flatMap((name) => index.servicesIn(name));
     const endpoints = (monitor.spec?.endpoints ?? []) as MonitorEndpoint[];
-    report.read.monitors.push([objectSubject(monitor), JSON.stringify(selector?.matchLabels ?? {}), endpoints.map((e) => e.port ?? e.targetPort ?? "?").join(",")]);
+    report.read.monitors.push([
+      objectSubject(monitor),
+      JSON.stringify(selector?.matchLabels ?? {}),
+      endpoints.map((e) => e.port ?? e.targetPort ?? "?").join(","),
+    ]);
     for (const service of services) {
       if (!matchesSelector(selector ?? {}, service.metadata.labels)) continue;
-      const ports = (service.spec?.ports ?? []) as Array<{ port?: number; name?: string; targetPort?: number | string }>;
+      const ports = (service.spec?.ports ?? []) as Array<{
+        port?: number;
+        name?: string;
+        targetPort?: number | string;
+      }>;
       for (const endpoint of endpoints) {
         if (scrapesWithCertificates(endpoint)) continue;
-        const servicePort = endpoint.port !== undefined ? ports.find((candidate) => candidate.name === endpoint.port) : undefined;
+        const servicePort =
+          endpoint.port !== undefined ? ports.find((candidate) => candidate.name === endpoint.port) : undefined;
         for (const pod of index.podsOf(service)) {
           const target = servicePort ? (servicePort.targetPort ?? servicePort.port) : endpoint.targetPort;
           const port = resolveContainerPort(pod, target);
-          add(pod, port, `Prometheus, through ${objectSubject(monitor)}`, `${objectSubject(monitor)} → ${objectSubject(service)} port ${endpoint.port ?? endpoint.targetPort} → container port ${port} (scheme ${endpoint.scheme ?? "http"})`);
+          add(
+            pod,
+            port,
+            `Prometheus, through ${objectSubject(monitor)}`,
+            `${objectSubject(monitor)} → ${objectSubject(service)} port ${endpoint.port ?? endpoint.targetPort} → container port ${port} (scheme ${endpoint.scheme ?? "http"})`,
+          );
         }
       }
     }
@@ -228,14 +280,25 @@ function scraperCallers(model: ClusterModel, analysis: MtlsAnalysis, index: Serv
   for (const monitor of model.list("PodMonitor")) {
     const scope = namespacesOf(monitor);
     const selector = (monitor.spec?.selector ?? {}) as LabelSelector;
-    const pods = scope.any ? model.podsMatching(selector) : scope.names.flatMap((name) => model.podsMatching(selector, name));
+    const pods = scope.any
+      ? model.podsMatching(selector)
+      : scope.names.flatMap((name) => model.podsMatching(selector, name));
     const endpoints = (monitor.spec?.podMetricsEndpoints ?? []) as MonitorEndpoint[];
-    report.read.monitors.push([objectSubject(monitor), JSON.stringify(selector.matchLabels ?? {}), endpoints.map((e) => e.port ?? e.portNumber ?? e.targetPort ?? "?").join(",")]);
+    report.read.monitors.push([
+      objectSubject(monitor),
+      JSON.stringify(selector.matchLabels ?? {}),
+      endpoints.map((e) => e.port ?? e.portNumber ?? e.targetPort ?? "?").join(","),
+    ]);
     for (const pod of pods) {
       for (const endpoint of endpoints) {
         if (scrapesWithCertificates(endpoint)) continue;
         const port = endpoint.portNumber ?? resolveContainerPort(pod, endpoint.port ?? endpoint.targetPort);
-        add(pod, port, `Prometheus, through ${objectSubject(monitor)}`, `${objectSubject(monitor)} → ${pod.subject} port ${endpoint.port ?? endpoint.portNumber ?? endpoint.targetPort} → container port ${port}`);
+        add(
+          pod,
+          port,
+          `Prometheus, through ${objectSubject(monitor)}`,
+          `${objectSubject(monitor)} → ${pod.subject} port ${endpoint.port ?? endpoint.portNumber ?? endpoint.targetPort} → container port ${port}`,
+        );
       }
     }
   }
@@ -249,7 +312,12 @@ function scraperCallers(model: ClusterModel, analysis: MtlsAnalysis, index: Serv
       const port = Number(pod.annotations["prometheus.io/port"]);
       if (!Number.isInteger(port) || port <= 0 || seen.has(`${entry.workload.subject}:${port}`)) continue;
       seen.add(`${entry.workload.subject}:${port}`);
-      add(pod, port, "Prometheus, through the prometheus.io/scrape annotation", `${pod.subject} annotations prometheus.io/scrape="true", prometheus.io/port="${port}"`);
+      add(
+        pod,
+        port,
+        "Prometheus, through the prometheus.io/scrape annotation",
+        `${pod.subject} annotations prometheus.io/scrape="true", prometheus.io/port="${port}"`,
+      );
     }
   }
 }
@@ -259,7 +327,10 @@ interface VaultProvider {
 }
 
 /** The Service a cluster URL names: `name.ns`, `name.ns.svc` or `name.ns.svc.<domain>`; a bare name resolves in `defaultNamespace`. */
-export function serviceOfUrl(server: string, defaultNamespace: string | undefined): { namespace: string; name: string; port: number } | undefined {
+export function serviceOfUrl(
+  server: string,
+  defaultNamespace: string | undefined,
+): { namespace: string; name: string; port: number } | undefined {
   let url: URL;
   try {
     url = new URL(server);
@@ -283,12 +354,23 @@ function findSecretsOperator(model: ClusterModel, plan: RolloutPlan | undefined)
   return pod ? model.workload(pod.workload) : undefined;
 }
 
-function secretStoreCallers(model: ClusterModel, plan: RolloutPlan | undefined, analysis: MtlsAnalysis, index: ServiceIndex, report: CallerReport): void {
+function secretStoreCallers(
+  model: ClusterModel,
+  plan: RolloutPlan | undefined,
+  analysis: MtlsAnalysis,
+  index: ServiceIndex,
+  report: CallerReport,
+): void {
   const stores = [...model.list("ClusterSecretStore"), ...model.list("SecretStore")];
   if (stores.length === 0) return;
   const operator = findSecretsOperator(model, plan);
-  const operatorNamespace = operator?.namespace ?? plan?.spec.unmeshedClients.find((client) => client.namespace.includes("secret"))?.namespace;
-  const caller = `the External Secrets Operator ${describeWorkload(operator, operatorNamespace ? `(namespace ${operatorNamespace})` : "(controller not found in the objects)")}`;
+  const operatorNamespace =
+    operator?.namespace ?? plan?.spec.unmeshedClients.find((client) => client.namespace.includes("secret"))?.namespace;
+  const caller = describeCaller(
+    "the External Secrets Operator",
+    operator,
+    operatorNamespace ? `namespace ${operatorNamespace}` : "controller not found in the objects",
+  );
   // A meshed operator talks mTLS through its own sidecar, so its calls are not plaintext.
   if (operator?.meshed) return;
 
@@ -297,11 +379,17 @@ function secretStoreCallers(model: ClusterModel, plan: RolloutPlan | undefined, 
     if (!server) continue;
     const defaultNamespace = store.kind === "SecretStore" ? store.metadata.namespace : operatorNamespace;
     const target = serviceOfUrl(server, defaultNamespace);
-    report.read.stores.push([objectSubject(store), server, target ? `Service ${target.namespace}/${target.name}:${target.port}` : "(not a cluster Service)"]);
+    report.read.stores.push([
+      objectSubject(store),
+      server,
+      target ? `Service ${target.namespace}/${target.name}:${target.port}` : "(not a cluster Service)",
+    ]);
     if (!target) continue;
     const service = index.service(target.namespace, target.name);
     if (!service) continue;
-    const portSpec = ((service.spec?.ports ?? []) as Array<{ port?: number; targetPort?: number | string }>).find((candidate) => candidate.port === target.port);
+    const portSpec = ((service.spec?.ports ?? []) as Array<{ port?: number; targetPort?: number | string }>).find(
+      (candidate) => candidate.port === target.port,
+    );
     const seen = new Set<string>();
     for (const pod of index.podsOf(service)) {
       const workload = model.workload(pod.workload);
@@ -324,7 +412,12 @@ function secretStoreCallers(model: ClusterModel, plan: RolloutPlan | undefined, 
   }
 }
 
-function podLevelCallers(model: ClusterModel, plan: RolloutPlan | undefined, analysis: MtlsAnalysis, report: CallerReport): void {
+function podLevelCallers(
+  model: ClusterModel,
+  plan: RolloutPlan | undefined,
+  analysis: MtlsAnalysis,
+  report: CallerReport,
+): void {
   for (const entry of analysis.meshed()) {
     const pod = entry.pod;
     const workload = entry.workload;
@@ -355,7 +448,9 @@ function podLevelCallers(model: ClusterModel, plan: RolloutPlan | undefined, ana
           source: "probe",
           evidence: `${pod.subject} ${container.name}.${kind}.${type}.port=${rawPort}${rewriteOff ? '; annotation sidecar.istio.io/rewriteAppHTTPProbers: "false"' : "; the probe was not rewritten to 15020"}`,
           ...judged,
-          note: judged.blocksStrict ? `${judged.note} The pod would fail its ${kind} and ${kind === "livenessProbe" ? "restart" : "leave the Service endpoints"}.` : judged.note,
+          note: judged.blocksStrict
+            ? `${judged.note} The pod would fail its ${kind} and ${kind === "livenessProbe" ? "restart" : "leave the Service endpoints"}.`
+            : judged.note,
           hint: judged.blocksStrict
             ? `Remove sidecar.istio.io/rewriteAppHTTPProbers: "false" so the injector rewrites the probe to 15020, or use an exec probe.`
             : undefined,
@@ -364,7 +459,10 @@ function podLevelCallers(model: ClusterModel, plan: RolloutPlan | undefined, ana
     }
 
     // Ports left out of capture are reached in plaintext whatever the policy says.
-    for (const port of uncapturedPorts(pod, entry.ports.map((mode) => mode.port))) {
+    for (const port of uncapturedPorts(
+      pod,
+      entry.ports.map((mode) => mode.port),
+    )) {
       report.callers.push({
         target: workload.subject,
         port,
@@ -380,14 +478,19 @@ function podLevelCallers(model: ClusterModel, plan: RolloutPlan | undefined, ana
     }
   }
 
-  const namespaces = new Set([...(plan?.spec.mesh.namespaces ?? []), ...(plan?.spec.unmeshedClients ?? []).map((client) => client.namespace)]);
+  const namespaces = new Set([
+    ...(plan?.spec.mesh.namespaces ?? []),
+    ...(plan?.spec.unmeshedClients ?? []).map((client) => client.namespace),
+  ]);
   for (const entry of analysis.meshed()) namespaces.add(entry.workload.namespace);
   const seenWorkloads = new Set<string>();
   for (const namespace of namespaces) {
     for (const pod of model.podsInNamespace(namespace)) {
       if (!pod.hostNetwork || seenWorkloads.has(pod.workload)) continue;
       seenWorkloads.add(pod.workload);
-      const inMesh = plan?.spec.mesh.namespaces.includes(namespace) ?? analysis.meshed().some((entry) => entry.workload.namespace === namespace);
+      const inMesh =
+        plan?.spec.mesh.namespaces.includes(namespace) ??
+        analysis.meshed().some((entry) => entry.workload.namespace === namespace);
       report.callers.push({
         target: pod.workload,
         caller: `${pod.workload}, a hostNetwork pod`,
@@ -397,7 +500,7 @@ function podLevelCallers(model: ClusterModel, plan: RolloutPlan | undefined, ana
         blocksStrict: false,
         verdict: inMesh ? "warn" : "info",
         note: "It can never carry a sidecar, so every call it makes to a meshed port is plaintext; the objects do not show which ports it calls.",
-        hint: "Check the telemetry for source_workload=\"unknown\" callers from this node's address, or run it without hostNetwork.",
+        hint: 'Check the telemetry for source_workload="unknown" callers from this node\'s address, or run it without hostNetwork.',
       });
     }
   }
@@ -427,16 +530,26 @@ function telemetryCallers(model: ClusterModel, analysis: MtlsAnalysis, report: C
     }
 
     const structural = report.callers
-      .filter((caller) => caller.target === target && caller.source !== "uncaptured-port" && caller.source !== "telemetry")
+      .filter(
+        (caller) => caller.target === target && caller.source !== "uncaptured-port" && caller.source !== "telemetry",
+      )
       .map((caller) => caller.caller.split(" (")[0]);
-    const candidates = structural.length > 0 ? `; the cluster's structure names ${[...new Set(structural)].join(", ")} as plaintext callers of it` : "";
+    const candidates =
+      structural.length > 0
+        ? `; the cluster's structure names ${[...new Set(structural)].join(", ")} as plaintext callers of it`
+        : "";
     const caller = unknownSource
       ? `a caller without a sidecar (source_workload="unknown"; metrics cannot name it, the server sidecar's access log can${candidates})`
       : `${series.sourceWorkload} in namespace ${series.sourceNamespace}`;
 
     const judged = workload
       ? judgeCaller(analysis, workload, undefined)
-      : { targetMeshed: false, blocksStrict: true, verdict: "warn" as const, note: "The destination workload is not in the objects, so its ports and modes are unknown." };
+      : {
+          targetMeshed: false,
+          blocksStrict: true,
+          verdict: "warn" as const,
+          note: "The destination workload is not in the objects, so its ports and modes are unknown.",
+        };
     const entry: PlaintextCaller = {
       target,
       caller,
@@ -454,7 +567,10 @@ function telemetryCallers(model: ClusterModel, analysis: MtlsAnalysis, report: C
 
 function unnamedClientNamespaces(model: ClusterModel, plan: RolloutPlan | undefined, report: CallerReport): void {
   for (const client of plan?.spec.unmeshedClients ?? []) {
-    const named = report.callers.some((caller) => caller.caller.includes(`${client.namespace}/`) || caller.caller.includes(`namespace ${client.namespace}`));
+    const named = report.callers.some(
+      (caller) =>
+        caller.caller.includes(`${client.namespace}/`) || caller.caller.includes(`namespace ${client.namespace}`),
+    );
     if (named) continue;
     const pods = model.podsInNamespace(client.namespace);
     report.callers.push({
@@ -465,7 +581,7 @@ function unnamedClientNamespaces(model: ClusterModel, plan: RolloutPlan | undefi
       targetMeshed: false,
       blocksStrict: false,
       verdict: "info",
-      note: "The plan names this namespace as an unmeshed client, but the objects do not show which meshed ports its pods call; Prometheus telemetry shows them as source_workload=\"unknown\".",
+      note: 'The plan names this namespace as an unmeshed client, but the objects do not show which meshed ports its pods call; Prometheus telemetry shows them as source_workload="unknown".',
     });
   }
 }

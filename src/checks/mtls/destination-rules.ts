@@ -32,7 +32,12 @@ function tlsSettings(rule: KubeObject): TlsSetting[] {
   const collect = (policy: TrafficPolicy | undefined, prefix: string) => {
     if (policy?.tls?.mode) settings.push({ mode: policy.tls.mode, where: prefix || "trafficPolicy" });
     for (const level of policy?.portLevelSettings ?? []) {
-      if (level.tls?.mode) settings.push({ mode: level.tls.mode, where: `${prefix ? `${prefix} ` : ""}port ${level.port?.number}`, port: level.port?.number });
+      if (level.tls?.mode)
+        settings.push({
+          mode: level.tls.mode,
+          where: `${prefix ? `${prefix} ` : ""}port ${level.port?.number}`,
+          port: level.port?.number,
+        });
     }
   };
   collect(rule.spec?.trafficPolicy as TrafficPolicy | undefined, "");
@@ -63,7 +68,8 @@ function wildcardMatches(pattern: string, host: string): boolean {
 /** Hosts outside the cluster the mesh knows of: ServiceEntry hosts and the plan's external services. */
 function externalHosts(model: ClusterModel, plan: RolloutPlan | undefined): string[] {
   const hosts = new Set<string>();
-  for (const entry of model.list("ServiceEntry")) for (const host of (entry.spec?.hosts ?? []) as string[]) hosts.add(host);
+  for (const entry of model.list("ServiceEntry"))
+    for (const host of (entry.spec?.hosts ?? []) as string[]) hosts.add(host);
   for (const service of plan?.spec.externalServices ?? []) hosts.add(service.host);
   return [...hosts];
 }
@@ -89,7 +95,10 @@ export function judgeClientSide(model: ClusterModel, plan: RolloutPlan | undefin
     if (namespace === root && host.includes("*")) {
       const captured = external.filter((candidate) => wildcardMatches(host, candidate));
       if (host === "*" || captured.length > 0) {
-        const tls = tlsSettings(rule).map((setting) => setting.mode).join(", ") || "no TLS setting";
+        const tls =
+          tlsSettings(rule)
+            .map((setting) => setting.mode)
+            .join(", ") || "no TLS setting";
         findings.push({
           subject,
           verdict: "fail",
@@ -102,11 +111,18 @@ export function judgeClientSide(model: ClusterModel, plan: RolloutPlan | undefin
     const serviceRef = serviceOfHost(host, namespace);
     const service = serviceRef ? index.service(serviceRef.namespace, serviceRef.name) : undefined;
     const pods = service ? index.podsOf(service) : [];
-    const planService = (plan?.spec.externalServices ?? []).find((candidate) => candidate.host.toLowerCase() === host.toLowerCase());
+    const planService = (plan?.spec.externalServices ?? []).find(
+      (candidate) => candidate.host.toLowerCase() === host.toLowerCase(),
+    );
 
     for (const setting of tlsSettings(rule)) {
       const where = setting.where === "trafficPolicy" ? "" : ` (${setting.where})`;
-      if (setting.mode === "ISTIO_MUTUAL" && service && pods.length > 0 && pods.every((pod) => pod.sidecar.kind === "none")) {
+      if (
+        setting.mode === "ISTIO_MUTUAL" &&
+        service &&
+        pods.length > 0 &&
+        pods.every((pod) => pod.sidecar.kind === "none")
+      ) {
         const names = [...new Set(pods.map((pod) => pod.workload))].join(", ");
         findings.push({
           subject,
@@ -128,21 +144,31 @@ export function judgeClientSide(model: ClusterModel, plan: RolloutPlan | undefin
       }
       if (setting.mode === "DISABLE" && service && pods.some((pod) => pod.sidecar.kind !== "none")) {
         const workloads = [...new Set(pods.filter((pod) => pod.sidecar.kind !== "none").map((pod) => pod.workload))];
-        const strictBound = workloads.some((workload) => analysis.of(workload)?.ports.some((port) => port.after === "STRICT" || port.today === "STRICT"));
+        const strictBound = workloads.some((workload) =>
+          analysis.of(workload)?.ports.some((port) => port.after === "STRICT" || port.today === "STRICT"),
+        );
         findings.push({
           subject,
           verdict: strictBound ? "fail" : "info",
           message: strictBound
             ? `tls.mode DISABLE${where} toward meshed ${workloads.join(", ")}: clients send plaintext, which the server sidecar rejects once its port is STRICT.`
             : `tls.mode DISABLE${where} toward meshed ${workloads.join(", ")}; its ports stay PERMISSIVE after the flip, so clients keep working in plaintext.`,
-          hint: strictBound ? `Remove the tls setting so auto mTLS applies: kubectl -n ${namespace} edit destinationrule ${rule.metadata.name}` : undefined,
+          hint: strictBound
+            ? `Remove the tls setting so auto mTLS applies: kubectl -n ${namespace} edit destinationrule ${rule.metadata.name}`
+            : undefined,
         });
       }
     }
 
     if (findings.length === before) {
-      const modes = tlsSettings(rule).map((setting) => `${setting.mode}${setting.where === "trafficPolicy" ? "" : ` (${setting.where})`}`);
-      findings.push({ subject, verdict: "pass", message: `Host ${host}: ${modes.length ? `tls ${modes.join(", ")}` : "no TLS setting"}, no conflict.` });
+      const modes = tlsSettings(rule).map(
+        (setting) => `${setting.mode}${setting.where === "trafficPolicy" ? "" : ` (${setting.where})`}`,
+      );
+      findings.push({
+        subject,
+        verdict: "pass",
+        message: `Host ${host}: ${modes.length ? `tls ${modes.join(", ")}` : "no TLS setting"}, no conflict.`,
+      });
     }
   }
 
@@ -161,31 +187,44 @@ function negotiatedTlsReason(
     if (planService.protocol === "postgres" || planService.protocol === "mysql") {
       return `${planService.protocol} negotiates TLS inside its own protocol, so Envoy-originated TLS cannot carry it.`;
     }
-    if (planService.tlsByClient) return "the plan says the client speaks TLS itself, so Envoy would encrypt it a second time.";
+    if (planService.tlsByClient)
+      return "the plan says the client speaks TLS itself, so Envoy would encrypt it a second time.";
   }
   if (!service) return undefined;
   const ports = (service.spec?.ports ?? []) as Array<{ port?: number; name?: string; appProtocol?: string }>;
-  const named = ports.find((candidate) => (port === undefined || candidate.port === port) && NEGOTIATED_TLS.test(candidate.appProtocol ?? candidate.name ?? ""));
-  if (named) return `Service port ${named.port} (${named.appProtocol ?? named.name}) negotiates TLS inside its own protocol, so Envoy-originated TLS cannot carry it.`;
+  const named = ports.find(
+    (candidate) =>
+      (port === undefined || candidate.port === port) &&
+      NEGOTIATED_TLS.test(candidate.appProtocol ?? candidate.name ?? ""),
+  );
+  if (named)
+    return `Service port ${named.port} (${named.appProtocol ?? named.name}) negotiates TLS inside its own protocol, so Envoy-originated TLS cannot carry it.`;
   const labels = serviceIndexOf(model).podsOf(service)[0]?.labels;
-  const datastore = (plan?.spec.datastores ?? []).find((candidate) => labels && matchesSelector(candidate.selector, labels) && NEGOTIATED_TLS.test(candidate.name));
+  const datastore = (plan?.spec.datastores ?? []).find(
+    (candidate) => labels && matchesSelector(candidate.selector, labels) && NEGOTIATED_TLS.test(candidate.name),
+  );
   if (datastore) return `it selects the ${datastore.name} datastore, which negotiates TLS inside its own protocol.`;
   return undefined;
 }
 
 /** Ports of external hosts the plan lists that no ServiceEntry declares: what REGISTRY_ONLY would cut. */
-function undeclaredExternalPorts(model: ClusterModel, plan: RolloutPlan | undefined): Array<{ host: string; port: number; inUse: string }> {
+function undeclaredExternalPorts(
+  model: ClusterModel,
+  plan: RolloutPlan | undefined,
+): Array<{ host: string; port: number; inUse: string }> {
   const declared = new Set<string>();
   for (const entry of model.list("ServiceEntry")) {
     for (const host of (entry.spec?.hosts ?? []) as string[]) {
-      for (const port of (entry.spec?.ports ?? []) as Array<{ number?: number }>) declared.add(`${host.toLowerCase()}:${port.number}`);
+      for (const port of (entry.spec?.ports ?? []) as Array<{ number?: number }>)
+        declared.add(`${host.toLowerCase()}:${port.number}`);
     }
   }
   const missing: Array<{ host: string; port: number; inUse: string }> = [];
   for (const service of plan?.spec.externalServices ?? []) {
     for (const port of service.ports) {
       if (port.inUse === "no") continue;
-      if (!declared.has(`${service.host.toLowerCase()}:${port.number}`)) missing.push({ host: service.host, port: port.number, inUse: port.inUse });
+      if (!declared.has(`${service.host.toLowerCase()}:${port.number}`))
+        missing.push({ host: service.host, port: port.number, inUse: port.inUse });
     }
   }
   return missing;
@@ -212,7 +251,11 @@ function outboundPolicyFindings(model: ClusterModel, plan: RolloutPlan | undefin
         hint: "Declare each port in the host's ServiceEntry.",
       });
     } else {
-      findings.push({ subject, verdict: "pass", message: "outboundTrafficPolicy REGISTRY_ONLY, and every external port the plan lists is declared." });
+      findings.push({
+        subject,
+        verdict: "pass",
+        message: "outboundTrafficPolicy REGISTRY_ONLY, and every external port the plan lists is declared.",
+      });
     }
     return findings;
   }
@@ -225,7 +268,10 @@ function outboundPolicyFindings(model: ClusterModel, plan: RolloutPlan | undefin
       hint: "Declare these ports in a ServiceEntry before any switch to REGISTRY_ONLY.",
     });
   } else {
-    const measured = telemetry.passthrough && !telemetry.passthrough.error ? `; no PassthroughCluster traffic in ${telemetry.passthrough.window}` : "; PassthroughCluster traffic was not measured (no --prometheus)";
+    const measured =
+      telemetry.passthrough && !telemetry.passthrough.error
+        ? `; no PassthroughCluster traffic in ${telemetry.passthrough.window}`
+        : "; PassthroughCluster traffic was not measured (no --prometheus)";
     findings.push({
       subject,
       verdict: "pass",

@@ -51,7 +51,9 @@ export function namespaceOverrides(model: ClusterModel): KubeObject[] {
 export function strictFlipPolicies(model: ClusterModel): KubeObject[] {
   return [
     hypotheticalStrict(model.mesh.rootNamespace, "default"),
-    ...namespaceOverrides(model).map((policy) => hypotheticalStrict(policy.metadata.namespace ?? "default", policy.metadata.name)),
+    ...namespaceOverrides(model).map((policy) =>
+      hypotheticalStrict(policy.metadata.namespace ?? "default", policy.metadata.name),
+    ),
   ];
 }
 
@@ -124,7 +126,12 @@ export class MtlsAnalysis {
     const listed = entry.ports.find((candidate) => candidate.port === port);
     if (listed) return listed;
     const uncaptured = uncapturedPorts(entry.pod, [port]);
-    return { port, today: modeOnPort(entry.today, port), after: modeOnPort(entry.after, port), captured: uncaptured.length === 0 };
+    return {
+      port,
+      today: modeOnPort(entry.today, port),
+      after: modeOnPort(entry.after, port),
+      captured: uncaptured.length === 0,
+    };
   }
 }
 

@@ -2,7 +2,7 @@ import type { ClusterModel, PodView, WorkloadView } from "../../model/cluster.js
 import type { KubeObject } from "../../model/kube.js";
 import { objectSubject } from "../../model/kube.js";
 import type { RolloutPlan } from "../../plan/schema.js";
-import { type ServiceIndex, resolveContainerPort } from "./ports.js";
+import { resolveContainerPort, type ServiceIndex } from "./ports.js";
 
 const NGINX_NAME_LABEL = "app.kubernetes.io/name";
 export const SERVICE_UPSTREAM = "nginx.ingress.kubernetes.io/service-upstream";
@@ -19,7 +19,8 @@ export function findIngressController(model: ClusterModel, plan: RolloutPlan | u
 
   const namespace = plan?.spec.ingress?.namespace;
   const candidates = model.podsMatching({ matchLabels: { [NGINX_NAME_LABEL]: "ingress-nginx" } }, namespace);
-  const controller = candidates.find((pod) => pod.labels["app.kubernetes.io/component"] === "controller") ?? candidates[0];
+  const controller =
+    candidates.find((pod) => pod.labels["app.kubernetes.io/component"] === "controller") ?? candidates[0];
   if (controller) return model.workload(controller.workload);
   if (namespace) {
     const pods = model.podsInNamespace(namespace);
@@ -32,7 +33,9 @@ export function findIngressController(model: ClusterModel, plan: RolloutPlan | u
 /** Ingress objects ingress-nginx serves: class `nginx` (or any class naming nginx), or no class at all. */
 export function nginxIngresses(model: ClusterModel): KubeObject[] {
   return model.list("Ingress").filter((ingress) => {
-    const className = (ingress.spec?.ingressClassName as string | undefined) ?? ingress.metadata.annotations?.["kubernetes.io/ingress.class"];
+    const className =
+      (ingress.spec?.ingressClassName as string | undefined) ??
+      ingress.metadata.annotations?.["kubernetes.io/ingress.class"];
     return className === undefined || className.includes("nginx");
   });
 }
@@ -42,7 +45,9 @@ interface BackendSpec {
 }
 
 /** The Service backends an Ingress names, from its default backend and every rule path. */
-export function ingressBackends(ingress: KubeObject): Array<{ serviceName: string; port: { number?: number; name?: string } }> {
+export function ingressBackends(
+  ingress: KubeObject,
+): Array<{ serviceName: string; port: { number?: number; name?: string } }> {
   const backends: BackendSpec[] = [];
   if (ingress.spec?.defaultBackend) backends.push(ingress.spec.defaultBackend as BackendSpec);
   for (const rule of (ingress.spec?.rules ?? []) as Array<{ http?: { paths?: Array<{ backend?: BackendSpec }> } }>) {
@@ -92,7 +97,9 @@ export function ingressRoutes(model: ClusterModel, index: ServiceIndex): Ingress
         routes.push({ ...base, broken: `Service ${namespace}/${backend.serviceName} is not in the objects` });
         continue;
       }
-      const portSpec = ((service.spec?.ports ?? []) as Array<{ port?: number; name?: string; targetPort?: number | string }>).find(
+      const portSpec = (
+        (service.spec?.ports ?? []) as Array<{ port?: number; name?: string; targetPort?: number | string }>
+      ).find(
         (candidate) =>
           (backend.port.number !== undefined && candidate.port === backend.port.number) ||
           (backend.port.name !== undefined && candidate.name === backend.port.name),

@@ -37,7 +37,9 @@ export function judgePolicies(model: ClusterModel, plan: RolloutPlan | undefined
   const policies = [...model.list("PeerAuthentication")].sort(byAge);
   const findings: Finding[] = [];
   const firstWide = new Map<string, KubeObject>();
-  const meshPolicy = policies.find((policy) => policy.metadata.namespace === root && isEmptySelector(specOf(policy).selector));
+  const meshPolicy = policies.find(
+    (policy) => policy.metadata.namespace === root && isEmptySelector(specOf(policy).selector),
+  );
   const meshStrict = meshPolicy !== undefined && modeText(meshPolicy) === "STRICT";
 
   for (const policy of policies) {
@@ -120,7 +122,13 @@ export function judgePolicies(model: ClusterModel, plan: RolloutPlan | undefined
     }
 
     const portProblems = portKeyProblems(model, meshedPods, portKeys);
-    for (const problem of portProblems) findings.push({ subject, verdict: "warn", message: problem, hint: "portLevelMtls keys are container ports (a Service's targetPort), not Service ports." });
+    for (const problem of portProblems)
+      findings.push({
+        subject,
+        verdict: "warn",
+        message: problem,
+        hint: "portLevelMtls keys are container ports (a Service's targetPort), not Service ports.",
+      });
     if (portProblems.length === 0) {
       findings.push({
         subject,
@@ -140,7 +148,13 @@ export function judgePolicies(model: ClusterModel, plan: RolloutPlan | undefined
   return findings;
 }
 
-function wideFinding(model: ClusterModel, plan: RolloutPlan | undefined, policy: KubeObject, level: string, meshStrict: boolean): Finding {
+function wideFinding(
+  model: ClusterModel,
+  plan: RolloutPlan | undefined,
+  policy: KubeObject,
+  level: string,
+  meshStrict: boolean,
+): Finding {
   const subject = objectSubject(policy);
   const namespace = policy.metadata.namespace ?? "default";
   const mode = modeText(policy);
@@ -149,10 +163,16 @@ function wideFinding(model: ClusterModel, plan: RolloutPlan | undefined, policy:
   }
   const meshed = model.podsInNamespace(namespace).filter((pod) => pod.sidecar.kind !== "none").length;
   if (meshed === 0) {
-    return { subject, verdict: "info", message: `Namespace-wide ${mode}, but no pod in ${namespace} has a sidecar, so it has no effect today.` };
+    return {
+      subject,
+      verdict: "info",
+      message: `Namespace-wide ${mode}, but no pod in ${namespace} has a sidecar, so it has no effect today.`,
+    };
   }
   if ((mode === "PERMISSIVE" || mode === "DISABLE") && (meshStrict || strictPlanned(plan))) {
-    const why = meshStrict ? "It overrides the mesh-wide STRICT today" : "A mesh-wide STRICT policy would not reach this namespace";
+    const why = meshStrict
+      ? "It overrides the mesh-wide STRICT today"
+      : "A mesh-wide STRICT policy would not reach this namespace";
     return {
       subject,
       verdict: "warn",

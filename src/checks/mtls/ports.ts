@@ -8,7 +8,9 @@ import { INIT_CONTAINER, PROXY_CONTAINER } from "../../model/sidecar.js";
  * 15001/15006, tunnel 15008/15009, pilot-agent 15020, health 15021, Envoy stats 15090. Callers of
  * these ports are never subject to PeerAuthentication.
  */
-export const PROXY_PORTS: ReadonlySet<number> = new Set([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15090]);
+export const PROXY_PORTS: ReadonlySet<number> = new Set([
+  15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15090,
+]);
 
 /** One Service port as it reaches one pod: the Service port and the container port it targets. */
 export interface ServicePortBinding {
@@ -166,7 +168,9 @@ export function uncapturedPorts(pod: PodView, ports: readonly number[]): number[
   const include = pod.annotations["traffic.sidecar.istio.io/includeInboundPorts"];
   const included = include === undefined || include.trim() === "*" ? undefined : new Set(parsePortList(include));
   const candidates = new Set([...ports, ...exclude]);
-  return [...candidates].filter((port) => exclude.includes(port) || (included !== undefined && !included.has(port))).sort((a, b) => a - b);
+  return [...candidates]
+    .filter((port) => exclude.includes(port) || (included !== undefined && !included.has(port)))
+    .sort((a, b) => a - b);
 }
 
 export function parsePortList(value: string | undefined): number[] {

@@ -83,6 +83,7 @@ export function goDurationMs(text: string | undefined): number | undefined {
   if (!text || !/^(\d+(\.\d+)?(h|m|s|ms))+$/.test(text)) return undefined;
   const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
   let total = 0;
-  for (const match of text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) total += Number(match[1]) * (units[match[2] as string] ?? 0);
+  for (const match of text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g))
+    total += Number(match[1]) * (units[match[2] as string] ?? 0);
   return total > 0 ? total : undefined;
 }
