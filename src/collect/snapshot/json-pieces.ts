@@ -56,21 +56,14 @@ export class JsonObjectScanner {
   private parts: Buffer[] = [];
   private depth = 0;
   private inString = false;
-  /** A backslash ended the previous chunk, so the next byte is escaped. */
-  private escapePending = false;
+  /** The previous byte was a backslash inside a string, so this byte is escaped. */
+  private escaped = false;
   /** The piece is a number or literal, which ends at the first delimiter. */
   private bare = false;
   private pieceStart = 0;
-  /**
-   * Offset of the next backslash in the current chunk at or after the scan position, -1 when there
-   * is none, -2 when not yet searched. Kept across pieces, so a chunk without backslashes is
-   * searched once rather than once per piece.
-   */
-  private nextBackslash = -2;
 
   /** Scans one chunk. `chunk` may be reused by the caller after this returns. */
   push(chunk: Buffer): void {
-    this.nextBackslash = -2;
     let index = 0;
     const length = chunk.length;
     while (index < length) {
@@ -155,7 +148,7 @@ export class JsonObjectScanner {
     this.parts = [];
     this.depth = 0;
     this.inString = false;
-    this.escapePending = false;
+    this.escaped = false;
     this.bare = byte !== QUOTE && byte !== OPEN_BRACE && byte !== OPEN_BRACKET;
     return index;
   }
@@ -164,10 +157,6 @@ export class JsonObjectScanner {
   private collect(chunk: Buffer, start: number): number {
     const length = chunk.length;
     let index = start;
-    if (this.escapePending) {
-      this.escapePending = false;
-      index++;
-    }
     if (this.bare) {
       while (index < length) {
         const byte = chunk[index] as number;
@@ -180,43 +169,41 @@ export class JsonObjectScanner {
       return length;
     }
 
+    // A byte loop beats Buffer.indexOf here: most strings are a few bytes long, so a native call
+    // per string costs more than it skips.
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
     while (index < length) {
-      if (this.inString) {
-        const quote = chunk.indexOf(QUOTE, index);
-        if (this.nextBackslash !== -1 && this.nextBackslash < index)
-          this.nextBackslash = chunk.indexOf(BACKSLASH, index);
-        const backslash = this.nextBackslash;
-        if (backslash !== -1 && (quote === -1 || backslash < quote)) {
-          if (backslash + 1 >= length) {
-            this.escapePending = true;
-            return length;
+      const byte = chunk[index] as number;
+      index++;
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+        } else if (byte === BACKSLASH) {
+          escaped = true;
+        } else if (byte === QUOTE) {
+          inString = false;
+          if (depth === 0) {
+            this.endPiece(chunk, index);
+            return index;
           }
-          index = backslash + 2;
-          continue;
         }
-        if (quote === -1) return length;
-        index = quote + 1;
-        this.inString = false;
-        if (this.depth === 0) {
+      } else if (byte === QUOTE) {
+        inString = true;
+      } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+        depth++;
+      } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+        depth--;
+        if (depth === 0) {
           this.endPiece(chunk, index);
           return index;
         }
-        continue;
       }
-      const byte = chunk[index] as number;
-      if (byte === QUOTE) {
-        this.inString = true;
-      } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-        this.depth++;
-      } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-        this.depth--;
-        if (this.depth === 0) {
-          this.endPiece(chunk, index + 1);
-          return index + 1;
-        }
-      }
-      index++;
     }
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
     return length;
   }
 
