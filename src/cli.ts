@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
 import type { DiffOptions } from "./cli/diff.js";
+import type { GateOptions } from "./cli/gate.js";
 import type { SourceOptions } from "./cli/source.js";
 import type { VerifyOptions } from "./cli/verify.js";
 import { ExitCode, UserError } from "./errors.js";
@@ -69,9 +70,28 @@ export function buildProgram(): Command {
 
   sourceOptions(program.command("snapshot").description("save everything a live run sees, for later re-runs and diffs"))
     .requiredOption("-o, --output <file>", "snapshot file to write (gzipped JSON)")
+    .option("--prometheus <url>", "also record Istio telemetry from this Prometheus")
+    .option("--prometheus-window <duration>", "telemetry window; must cover the slowest caller", "24h")
     .action(async (options: SourceOptions & { output: string }) => {
       const { snapshotCommand } = await import("./cli/snapshot.js");
       process.exitCode = await snapshotCommand(options);
+    });
+
+  sourceOptions(
+    program
+      .command("gate")
+      .argument("<phase-id>", "id of a next phase in the plan, e.g. strict")
+      .description("print whether a next phase can start: GO, NO-GO or UNDECIDED; exits 0 only on GO"),
+  )
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .option("--prometheus <url>", "Prometheus base URL for plaintext-caller telemetry")
+    .option("--prometheus-window <duration>", "telemetry window; must cover the slowest caller", "24h")
+    .option("--output <file>", "write the gate to this file instead of standard output")
+    .option("--no-color", "never colour the output")
+    .action(async (phaseId: string, options: GateOptions) => {
+      const { gateCommand } = await import("./cli/gate.js");
+      const color = options.color === true && process.stdout.isTTY === true && !process.env.NO_COLOR;
+      process.exitCode = await gateCommand(phaseId, { ...options, color });
     });
 
   program

@@ -854,6 +854,7 @@ export const controlPlaneChecks: CheckDefinition[] = [
       "Pods istio-system -l app=istiod (ENABLE_NATIVE_SIDECARS)",
       "Istio's supported releases table",
     ],
+    needs: ["pods"],
     run: ({ model, plan }) => runSupportWindow(model, plan),
   },
   {

@@ -5,7 +5,7 @@ import { strictGate } from "./gates/strict.js";
 import { meshWorkloadsGate } from "./gates/workloads.js";
 import type { CheckContext, CheckDefinition } from "./types.js";
 
-/** The id of the gate check of one plan phase. */
+/** Returns the id of the gate check of one plan phase. */
 export function gateId(phaseId: string): string {
   return `MP-GATE-${phaseId}`;
 }
@@ -66,7 +66,7 @@ function gateCheck(phase: PlanPhase, first: boolean): CheckDefinition {
 }
 
 /**
- * One gate check per next phase of the plan, in plan order; none without a plan. Gates read the
+ * Builds one gate check per next phase of the plan, in plan order, and none without a plan. Gates read the
  * results of the checks that ran before them, so they must run after every other check: append
  * them to the end of the check list (`[...ALL_CHECKS, ...gateChecksFor(plan)]`). The first gate
  * publishes `nextStepWaitsOn` for the banner.

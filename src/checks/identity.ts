@@ -455,7 +455,7 @@ export const identityChecks: CheckDefinition[] = [
       "ConfigMap istio (MeshConfig trustDomain)",
       "plan: trustDomain, callerIdTemplate",
     ],
-    needs: ["pods"],
+    needs: ["pods", "configmaps"],
     run: ({ model, plan }) => runIdentity(model, plan),
   },
   {
@@ -479,6 +479,9 @@ export const identityChecks: CheckDefinition[] = [
       "ConfigMap istio (MeshConfig trustDomain)",
       "plan: trustDomain, callerIdTemplate",
     ],
+    // The collector names each certificate's workload through the pod's ReplicaSet, so without
+    // ReplicaSets the certificates cannot be matched to the model's Deployments.
+    needs: ["pods", "replicasets.apps"],
     run: ({ model, plan }) => runServedCertificates(model, plan),
   },
 ];

@@ -15,7 +15,7 @@ const PEER_AUTHENTICATIONS = "peerauthentications.security.istio.io";
 
 const callerReports = new WeakMap<ClusterModel, Map<RolloutPlan | undefined, CallerReport>>();
 
-/** The plaintext callers of a run, found once and shared by MP-MTLS-03, MP-AUTHZ-01 and the gates. */
+/** Returns the plaintext callers of a run, found once and shared by MP-MTLS-03, MP-AUTHZ-01 and the gates. */
 export function callerReportOf(model: ClusterModel, plan: RolloutPlan | undefined): CallerReport {
   let byPlan = callerReports.get(model);
   if (!byPlan) {
@@ -114,7 +114,9 @@ function runEffectiveModes({ model, plan }: CheckContext): CheckOutcome {
   }
 
   const modes = new Set(meshed.map((entry) => entry.today.mode));
-  const mtlsMode = modes.size === 1 ? [...modes][0] : modes.size === 0 ? undefined : "mixed";
+  let mtlsMode: string | undefined;
+  if (modes.size === 1) mtlsMode = [...modes][0];
+  else if (modes.size > 1) mtlsMode = "mixed";
   const strictPorts = meshed.flatMap((entry) => entry.ports.filter((port) => port.after === "STRICT")).length;
   const openPorts = meshed.flatMap((entry) => entry.ports.filter((port) => port.after !== "STRICT")).length;
   const overrides = namespaceOverrides(model).map(
@@ -228,15 +230,20 @@ function telemetryFinding(model: ClusterModel, report: CallerReport): Finding {
       const coverage = windowCoverage(model, window);
       return {
         subject,
-        verdict: coverage ? "warn" : plaintext ? "info" : "pass",
-        message: `${plural(plaintext, "plaintext series")} and ${plural(telemetry.mtlsSeries, "mTLS series")} (the positive control) in the last ${window}.${coverage ? ` ${coverage}` : ""}`,
+        verdict: measuredVerdict(coverage, plaintext),
+        message: `${plaintext} plaintext series and ${telemetry.mtlsSeries} mTLS series (the positive control) in the last ${window}.${coverage ? ` ${coverage}` : ""}`,
         hint: coverage ? "Run again with a longer --prometheus-window." : undefined,
       };
     }
   }
 }
 
-/** A warning when the window is shorter than the slowest ExternalSecret refresh, so a caller could be missed. */
+function measuredVerdict(coverage: string | undefined, plaintext: number): Finding["verdict"] {
+  if (coverage) return "warn";
+  return plaintext > 0 ? "info" : "pass";
+}
+
+/** Explains when the window is shorter than the slowest ExternalSecret refresh, so a caller could be missed; undefined otherwise. */
 function windowCoverage(model: ClusterModel, window: string): string | undefined {
   const windowMs = parsePrometheusDuration(window);
   if (windowMs === undefined) return undefined;
@@ -252,9 +259,32 @@ function windowCoverage(model: ClusterModel, window: string): string | undefined
   return undefined;
 }
 
+/** Optional resources the structural search reads; an absent CRD (not-found) just means there are none. */
+const CALLER_SOURCES = [
+  "ingresses.networking.k8s.io",
+  "servicemonitors.monitoring.coreos.com",
+  "podmonitors.monitoring.coreos.com",
+  "secretstores.external-secrets.io",
+  "clustersecretstores.external-secrets.io",
+];
+
+function unreadSources(model: ClusterModel): Finding[] {
+  return CALLER_SOURCES.flatMap((resource) =>
+    model
+      .issuesFor(resource)
+      .filter((issue) => issue.reason !== "not-found")
+      .map((issue) => ({
+        subject: `Resource ${resource}`,
+        verdict: "unknown" as const,
+        message: `${resource} could not be read (${issue.reason}), so callers through these objects are not listed: ${issue.message}`,
+        hint: issue.permission ? `Grant "${issue.permission}" to the identity meshproof runs as.` : undefined,
+      })),
+  );
+}
+
 function runPlaintextCallers({ model, plan }: CheckContext): CheckOutcome {
   const report = callerReportOf(model, plan);
-  const findings = [telemetryFinding(model, report), ...report.callers.map(callerFinding)];
+  const findings = [telemetryFinding(model, report), ...unreadSources(model), ...report.callers.map(callerFinding)];
   const blocking = report.callers.filter((caller) => caller.blocksStrict);
 
   const evidence: Evidence[] = report.telemetry.items.map((item) => ({

@@ -4,6 +4,7 @@ import type { ClusterModel, PodView } from "../model/cluster.js";
 import type { KubeObject, LabelSelector } from "../model/kube.js";
 import { objectSubject, subjectOf } from "../model/kube.js";
 import { formatSelector, matchesSelector } from "../model/selectors.js";
+import type { RolloutPlan } from "../plan/schema.js";
 import { objectEvidence, table, yamlExcerpt } from "./evidence.js";
 import type { CheckDefinition, CheckOutcome, Evidence, Finding } from "./types.js";
 
@@ -762,6 +763,252 @@ function runCoverage(model: ClusterModel): CheckOutcome {
   return { summary, findings, evidence };
 }
 
+// ---------------------------------------------------------------------------------------------
+// MP-SP-05 a registration entry for each meshed pod
+// ---------------------------------------------------------------------------------------------
+
+/** Rows of the entry table shown as evidence; the rest are counted. */
+const ENTRY_ROWS_LIMIT = 50;
+
+export interface RegistrationEntry {
+  id: string;
+  spiffeId: string;
+  parentId: string;
+  /** Values of the entry's `k8s:pod-uid:<uid>` selectors. */
+  podUids: string[];
+}
+
+/** Joins a SPIFFE ID that spire-server's JSON prints as `{trust_domain, path}`; a plain string is accepted too. */
+function spiffeIdText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value !== "object" || value === null) return "";
+  const id = value as { trust_domain?: unknown; path?: unknown };
+  if (typeof id.trust_domain !== "string") return "";
+  return `spiffe://${id.trust_domain}${typeof id.path === "string" ? id.path : ""}`;
+}
+
+/** Parses `spire-server entry show -output json`; undefined when the output is not that shape. */
+export function parseEntryList(stdout: string): RegistrationEntry[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stdout);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const entries = (parsed as { entries?: unknown }).entries;
+  // spire-server prints `"entries": []` for none; protojson may omit the field altogether.
+  if (entries === undefined || entries === null) return [];
+  if (!Array.isArray(entries)) return undefined;
+  return entries.map((raw) => {
+    const entry = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+    const selectors = Array.isArray(entry.selectors)
+      ? (entry.selectors as Array<{ type?: string; value?: string }>)
+      : [];
+    return {
+      id: typeof entry.id === "string" ? entry.id : "",
+      spiffeId: spiffeIdText(entry.spiffe_id),
+      parentId: spiffeIdText(entry.parent_id),
+      podUids: selectors
+        .filter((selector) => selector.type === "k8s" && selector.value?.startsWith("pod-uid:"))
+        .map((selector) => (selector.value ?? "").slice("pod-uid:".length)),
+    };
+  });
+}
+
+/** The agent IDs per node from `spire-server agent list`, or why they are not available. */
+type AgentsByNode = { nodes: Map<string, string[]> } | { unavailable: string; unknown: boolean };
+
+function agentsByNode(model: ClusterModel): AgentsByNode {
+  const item = spireCli(model, ["agent", "list"]);
+  if (!item) return { unavailable: "no `spire-server agent list` result was recorded", unknown: false };
+  if (item.error) {
+    return {
+      unavailable: `spire-server agent list could not run (${item.error.reason}): ${item.error.message}`,
+      unknown: true,
+    };
+  }
+  if (item.exitCode !== undefined && item.exitCode !== 0) {
+    return { unavailable: `spire-server agent list exited ${item.exitCode}`, unknown: true };
+  }
+  const agents = parseAgentList(item.stdout);
+  if (!agents)
+    return { unavailable: "spire-server agent list returned output that is not the expected JSON", unknown: true };
+  const uidToNode = new Map(
+    model
+      .list("Node")
+      .filter((node) => node.metadata.uid)
+      .map((node) => [node.metadata.uid as string, node.metadata.name]),
+  );
+  const nodes = new Map<string, string[]>();
+  for (const agent of agents) {
+    if (agent.banned) continue;
+    const node = agent.nodeName ?? (agent.nodeUid ? uidToNode.get(agent.nodeUid) : undefined);
+    if (node) nodes.set(node, [...(nodes.get(node) ?? []), agent.id]);
+  }
+  return { nodes };
+}
+
+function expectedSpiffeId(trustDomain: string, pod: PodView): string {
+  return `spiffe://${trustDomain}/ns/${pod.namespace}/sa/${pod.serviceAccount}`;
+}
+
+/** Judges one pod's entries; returns undefined when one entry has the expected ID and parent. */
+function entryProblem(
+  pod: PodView,
+  entries: RegistrationEntry[],
+  expected: string,
+  agents: AgentsByNode,
+): { message: string; hint: string } | undefined {
+  const selector = `k8s:pod-uid:${pod.object.metadata.uid ?? "<uid>"}`;
+  if (entries.length === 0) {
+    return {
+      message: `No registration entry has selector ${selector}, so the SPIRE agent on ${pod.nodeName ?? "its node"} has no SVID to give this pod's proxy (expected ${expected}).`,
+      hint: "The spire-controller-manager writes one entry per pod a ClusterSPIFFEID selects: check MP-SP-04 and its log (kubectl -n <spire-namespace> logs spire-server-0 -c spire-controller-manager).",
+    };
+  }
+  const withId = entries.filter((entry) => entry.spiffeId === expected);
+  if (withId.length === 0) {
+    return {
+      message: `The entry for ${selector} has SPIFFE ID ${entries.map((entry) => entry.spiffeId || "(none)").join(", ")}, not the expected ${expected}: peers and policies that expect the Istio form reject it.`,
+      hint: "Make the ClusterSPIFFEID's spiffeIDTemplate render spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}.",
+    };
+  }
+  if ("unavailable" in agents) return undefined;
+  const nodeAgents = agents.nodes.get(pod.nodeName ?? "") ?? [];
+  if (withId.some((entry) => nodeAgents.includes(entry.parentId))) return undefined;
+  const parents = withId.map((entry) => entry.parentId || "(none)").join(", ");
+  return {
+    message: nodeAgents.length
+      ? `The entry for ${selector} has parent ${parents}, not the agent on node ${pod.nodeName} (${nodeAgents.join(", ")}): that agent never receives it.`
+      : `The entry for ${selector} has parent ${parents}, but the SPIRE server lists no attested agent on node ${pod.nodeName ?? "(unscheduled)"}: no agent can serve it.`,
+    hint: "Check the agent on the pod's node (MP-SP-02); the controller-manager re-parents entries to the node's agent on its next sync.",
+  };
+}
+
+function runEntries(model: ClusterModel, plan: RolloutPlan | undefined): CheckOutcome {
+  const trustDomain = plan?.spec.trustDomain ?? model.mesh.trustDomain;
+  const pods = model.pods.filter((pod) => pod.sidecar.kind !== "none" && pod.phase === "Running");
+  const findings: Finding[] = [];
+  const evidence: Evidence[] = [];
+  const item = spireCli(model, ["entry", "show"]);
+
+  if (!item) {
+    const subject = component(model, "server").subject;
+    findings.push({
+      subject,
+      verdict: model.live ? "unknown" : "skip",
+      message: model.live
+        ? "The live run recorded no `spire-server entry show` result, so registration entries were not compared with the pods."
+        : `spire-server entry show not run: snapshot input; a live run execs it to find the registration entry of each of the ${plural(pods.length, "Running meshed pod")}.`,
+    });
+    return {
+      summary: model.live
+        ? "Unknown: no spire-server entry show result recorded."
+        : `Not read: snapshot input; a live run lists the registration entries of the ${plural(pods.length, "Running meshed pod")}.`,
+      findings,
+      evidence,
+    };
+  }
+
+  const serverPod = subjectOf("Pod", item.namespace, item.pod);
+  const failure = item.error
+    ? `spire-server entry show could not run (${item.error.reason}): ${item.error.message}`
+    : item.exitCode !== undefined && item.exitCode !== 0
+      ? `spire-server entry show exited ${item.exitCode}: ${item.stderr.trim() || "no output"}`
+      : undefined;
+  const entries = failure ? undefined : parseEntryList(item.stdout);
+  if (failure || !entries) {
+    evidence.push(liveEvidence(item));
+    findings.push({
+      subject: serverPod,
+      verdict: "unknown",
+      message: failure ?? "spire-server entry show returned output that is not the expected JSON.",
+      hint: item.error?.permission
+        ? `Grant "${item.error.permission}" to meshproof's identity (see deploy/rbac.yaml).`
+        : undefined,
+    });
+    return { summary: `Unknown: ${failure ?? "entry show output not readable"}.`, findings, evidence };
+  }
+
+  const byUid = new Map<string, RegistrationEntry[]>();
+  for (const entry of entries) {
+    for (const uid of entry.podUids) byUid.set(uid, [...(byUid.get(uid) ?? []), entry]);
+  }
+  const agents = agentsByNode(model);
+
+  const rows: string[][] = [];
+  const failing: PodView[] = [];
+  const registered = new Map<string, number>();
+  const podsPerWorkload = new Map<string, number>();
+  const expectedIds = new Set<string>();
+  for (const pod of pods) {
+    model.stats.lookups++;
+    podsPerWorkload.set(pod.workload, (podsPerWorkload.get(pod.workload) ?? 0) + 1);
+    const expected = expectedSpiffeId(trustDomain, pod);
+    expectedIds.add(expected);
+    const podEntries = byUid.get(pod.object.metadata.uid ?? "") ?? [];
+    const problem = entryProblem(pod, podEntries, expected, agents);
+    if (rows.length < ENTRY_ROWS_LIMIT) {
+      const entry = podEntries.find((candidate) => candidate.spiffeId === expected) ?? podEntries[0];
+      rows.push([
+        `${pod.namespace}/${pod.name}`,
+        pod.object.metadata.uid ?? "",
+        entry?.spiffeId ?? "(no entry)",
+        entry?.parentId ?? "",
+      ]);
+    }
+    if (problem) {
+      failing.push(pod);
+      findings.push({ subject: pod.subject, verdict: "fail", message: problem.message, hint: problem.hint });
+      continue;
+    }
+    registered.set(pod.workload, (registered.get(pod.workload) ?? 0) + 1);
+  }
+  const omitted = pods.length - rows.length;
+  evidence.push({
+    command: `${item.command}  # matched to pods by selector k8s:pod-uid`,
+    output: `${entries.length} entries\n${table(["POD", "UID", "SPIFFE ID", "PARENT ID"], rows)}${omitted > 0 ? `\n... and ${omitted} more pods` : ""}`,
+    source: "live",
+  });
+
+  const parentsChecked = !("unavailable" in agents);
+  const parentNote = parentsChecked
+    ? ", each parented by the agent on the pod's node"
+    : `; parents not compared with the node's agent, because ${"unavailable" in agents ? agents.unavailable : ""}`;
+  for (const [workload, count] of registered) {
+    const total = podsPerWorkload.get(workload) ?? count;
+    // A workload with a failing pod is reported through that pod's finding.
+    if (count < total) continue;
+    findings.push({
+      subject: workload,
+      verdict: "pass",
+      message: `Registration entries with the pod-uid selector and the expected SPIFFE ID for ${count}/${total} Running meshed pods${parentNote}.`,
+    });
+  }
+  // Without a readable agent list, the parent half of the rule cannot be judged: unknown, not pass.
+  if ("unavailable" in agents && agents.unknown && pods.length > 0) {
+    findings.push({
+      subject: serverPod,
+      verdict: "unknown",
+      message: `Entry parents not compared with the agent on each pod's node: ${agents.unavailable}.`,
+    });
+  }
+
+  const ids = [...expectedIds];
+  const idText = ids.length === 1 ? ids[0] : "their expected SPIFFE IDs";
+  let summary: string;
+  if (pods.length === 0) summary = "No Running meshed pods, so no registration entry to check.";
+  else if (failing.length === 0)
+    summary = `${pods.length}/${pods.length} Running meshed pods have a registration entry for ${idText}${parentsChecked ? ", each parented by the agent on its node" : "; parents not compared (no agent list)"}.`;
+  else
+    summary = `${failing.length} of ${plural(pods.length, "Running meshed pod")} lack a correct registration entry: ${failing
+      .slice(0, EXAMPLES_LIMIT)
+      .map((pod) => `${pod.namespace}/${pod.name}`)
+      .join(", ")}${failing.length > EXAMPLES_LIMIT ? ` and ${failing.length - EXAMPLES_LIMIT} more` : ""}.`;
+  return { summary, findings, evidence, verdict: pods.length === 0 ? "info" : undefined };
+}
+
 function formatLabels(labels: Record<string, string>): string {
   const entries = Object.entries(labels);
   return entries.length ? entries.map(([key, value]) => `${key}=${value}`).join(",") : "(none)";
@@ -826,7 +1073,23 @@ export const spireChecks: CheckDefinition[] = [
       "Pods (labels)",
       "spire-controller-manager ConfigMap (ignoreNamespaces)",
     ],
-    needs: ["clusterspiffeids.spire.spiffe.io", "pods"],
+    needs: ["clusterspiffeids.spire.spiffe.io", "pods", "namespaces"],
     run: ({ model }) => runCoverage(model),
+  },
+  {
+    id: "MP-SP-05",
+    category: "spire",
+    title: "A SPIRE registration entry exists for each meshed pod",
+    proves:
+      "On a live run, every Running meshed pod has a registration entry with selector k8s:pod-uid:<uid> and the SPIFFE ID spiffe://<trust domain>/ns/<namespace>/sa/<ServiceAccount>, parented by the SPIRE agent on the pod's node, so that agent can issue the pod's SVID.",
+    reads: [
+      "spire-server entry show -output json (live)",
+      "spire-server agent list -output json (live)",
+      "Pods (uid, nodeName, serviceAccountName, sidecar)",
+      "Nodes (uid)",
+      "plan: trustDomain, else MeshConfig trustDomain",
+    ],
+    needs: ["pods"],
+    run: ({ model, plan }) => runEntries(model, plan),
   },
 ];

@@ -546,7 +546,8 @@ export const trustDomainChecks: CheckDefinition[] = [
       "Pods (istio-proxy TRUST_DOMAIN env)",
       "Plan spec.trustDomain and spec.callerIdTemplate",
     ],
-    needs: ["configmaps"],
+    // Pods too: a live run finds the istiod pod to read /debug/mesh from in the pod list.
+    needs: ["configmaps", "pods"],
     run: ({ model, plan }) => runTrustDomain(model, plan),
   },
 ];

@@ -1,4 +1,4 @@
-import { ALL_CHECKS } from "../checks/registry.js";
+import { writeFile } from "node:fs/promises";
 import type { CheckResult } from "../checks/types.js";
 import { ExitCode, UserError } from "../errors.js";
 import type { RunResult } from "../run/result.js";
@@ -14,6 +14,8 @@ export interface GateOptions extends SourceOptions {
   prometheusWindow?: string;
   /** Colour the text output; the CLI sets it from isTTY and NO_COLOR. @default false */
   color?: boolean;
+  /** Write the gate to this file instead of standard output. */
+  output?: string;
 }
 
 /** Version tag of the JSON a gate prints. */
@@ -42,30 +44,22 @@ export async function gateCommand(phaseId: string, options: GateOptions): Promis
   }
 
   const state = await collectState(options, plan);
-  if (options.prometheus) {
-    const { addTelemetryEvidence } = await import("../telemetry/queries.js");
-    await addTelemetryEvidence(state, { prometheus: options.prometheus, prometheusWindow: options.prometheusWindow });
-  }
-
-  const { gateChecksFor, gateId } = await import("../checks/gates.js");
-  const { result } = runVerification({
-    state,
-    plan,
-    planFile: options.plan,
-    checks: [...ALL_CHECKS, ...gateChecksFor(plan)],
-  });
+  const { gateId } = await import("../checks/gates.js");
+  const { result } = runVerification({ state, plan, planFile: options.plan });
   const gate = result.checks.find((check) => check.id === gateId(phaseId));
   if (!gate) throw new Error(`gate ${gateId(phaseId)} did not run`);
 
-  const output =
+  const rendered =
     options.format === "json"
       ? renderGateJson(result, gate, phaseId)
       : await renderGateText(result, gate, options.color === true);
-  process.stdout.write(output.endsWith("\n") ? output : `${output}\n`);
+  const text = rendered.endsWith("\n") ? rendered : `${rendered}\n`;
+  if (options.output) await writeFile(options.output, text);
+  else process.stdout.write(text);
   return gate.verdict === "pass" ? ExitCode.ok : ExitCode.checkFailed;
 }
 
-/** The gate's decision word from its verdict. */
+/** Maps a gate's verdict to its decision word. */
 export function decisionOf(gate: CheckResult): "GO" | "NO-GO" | "UNDECIDED" | "SKIPPED" {
   if (gate.verdict === "pass") return "GO";
   if (gate.verdict === "fail") return "NO-GO";
@@ -90,7 +84,7 @@ export function renderGateJson(result: RunResult, gate: CheckResult, phaseId: st
   );
 }
 
-/** The gate as text: a decision line, the check line, every finding, the remediation and the evidence commands. */
+/** Renders the gate as text: a decision line, the check line, every finding, the remediation and the evidence commands. */
 export async function renderGateText(result: RunResult, gate: CheckResult, color: boolean): Promise<string> {
   const { clean, formatCheckLine, formatFinding, textStyle } = await import("../render/text.js");
   const style = textStyle({ color });

@@ -9,6 +9,9 @@ export interface SourceOptions {
   inCluster?: true;
   requestTimeout: number;
   plan?: string;
+  /** Prometheus base URL: its Istio telemetry is collected with the state, so snapshots keep it. */
+  prometheus?: string;
+  prometheusWindow?: string;
 }
 
 /** Loads the plan, when one is given. */
@@ -23,6 +26,15 @@ export async function loadPlanOption(options: SourceOptions): Promise<RolloutPla
  * credentials masked the same way for both so their verdicts agree.
  */
 export async function collectState(options: SourceOptions, plan: RolloutPlan | undefined): Promise<CollectedState> {
+  const state = await collectObjects(options, plan);
+  if (options.prometheus) {
+    const { addTelemetryEvidence } = await import("../telemetry/queries.js");
+    await addTelemetryEvidence(state, { prometheus: options.prometheus, prometheusWindow: options.prometheusWindow });
+  }
+  return state;
+}
+
+async function collectObjects(options: SourceOptions, plan: RolloutPlan | undefined): Promise<CollectedState> {
   const live = options.kubeconfig !== undefined || options.context !== undefined || options.inCluster === true;
   if (options.snapshot && live) {
     throw new UserError(

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import type { Verdict } from "../checks/types.js";
 import { ExitCode } from "../errors.js";
+import type { RolloutPlan } from "../plan/schema.js";
 import type { RunResult } from "../run/result.js";
 import { runVerification } from "../run/run.js";
 import { collectState, loadPlanOption, type SourceOptions } from "./source.js";
@@ -21,9 +22,7 @@ export interface VerifyOptions extends SourceOptions {
 /** Runs `meshproof verify` and returns the exit code. */
 export async function verifyCommand(options: VerifyOptions): Promise<number> {
   const plan = await loadPlanOption(options);
-  const state = await collectState(options, plan);
-  const waivers = options.waivers ? await (await import("../run/waivers.js")).loadWaivers(options.waivers) : undefined;
-  const { result } = runVerification({ state, plan, planFile: options.plan, waivers });
+  const result = await verifiedResult(options, plan);
   if (options.baseline) {
     const { loadComparable } = await import("./diff.js");
     const { diffResults } = await import("../diff/diff.js");
@@ -48,8 +47,24 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
   return exitCodeOf(result, options.failOn);
 }
 
-/** 1 when any check has a verdict at or above `failOn` (fail, or warn and fail), else 0. */
+/**
+ * Collects the cluster state and runs the checks. It is a function of its own because an async
+ * function keeps its locals until it returns: once this one returns, the state and the model, most
+ * of a run's memory, can be freed before the report is rendered.
+ */
+async function verifiedResult(options: VerifyOptions, plan: RolloutPlan | undefined): Promise<RunResult> {
+  const state = await collectState(options, plan);
+  const waivers = options.waivers ? await (await import("../run/waivers.js")).loadWaivers(options.waivers) : undefined;
+  return runVerification({ state, plan, planFile: options.plan, waivers }).result;
+}
+
+/**
+ * 1 when any check has a verdict at or above `failOn` (fail, or warn and fail), else 0. Phase gates
+ * do not count: a NO-GO for the next phase says nothing is broken now, and `meshproof gate` gives
+ * pipelines an exit code per phase.
+ */
 export function exitCodeOf(result: RunResult, failOn: "fail" | "warn"): number {
   const failing: Verdict[] = failOn === "warn" ? ["fail", "warn"] : ["fail"];
-  return result.checks.some((check) => failing.includes(check.verdict)) ? ExitCode.checkFailed : ExitCode.ok;
+  const counted = result.checks.filter((check) => check.category !== "phase-gates");
+  return counted.some((check) => failing.includes(check.verdict)) ? ExitCode.checkFailed : ExitCode.ok;
 }

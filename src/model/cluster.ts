@@ -5,7 +5,7 @@ import type { ContainerStatus, KubeObject, LabelSelector, Pod } from "./kube.js"
 import { subjectOf } from "./kube.js";
 import { type MeshConfigView, readMeshConfig } from "./mesh-config.js";
 import { composePeerAuthentication, type EffectiveMtls } from "./mtls.js";
-import { matchesSelector } from "./selectors.js";
+import { isEmptySelector, matchesSelector } from "./selectors.js";
 import { classifySidecar, imageTag, type SidecarInfo, type SidecarKind } from "./sidecar.js";
 import { readSpireConfigs, type SpireView } from "./spire.js";
 import {
@@ -103,8 +103,9 @@ export class ClusterModel {
   private readonly workloadsBySubject = new Map<string, WorkloadView>();
   private readonly podsByNamespace = new Map<string, PodView[]>();
   private readonly podsByNode = new Map<string, PodView[]>();
-  private readonly podsByLabel = new Map<string, PodView[]>();
-  /** podsByLabel split by namespace, built per label the first time a namespaced query needs it. */
+  /** Pods by label key, then label value, so indexing builds no `key=value` string per pod label. */
+  private readonly podsByLabel = new Map<string, Map<string, PodView[]>>();
+  /** The pods of one `key=value` label by namespace, built the first time a namespaced query needs it. */
   private readonly podsByLabelInNamespace = new Map<string, Map<string, PodView[]>>();
   private readonly effectiveMtlsCache = new Map<PodView, EffectiveMtls>();
   private readonly peerAuthenticationsByNamespace = new Map<string, KubeObject[]>();
@@ -204,7 +205,7 @@ export class ClusterModel {
     this.stats.lookups++;
     let candidates: PodView[] | undefined;
     for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-      const bucket = this.podsWithLabel(`${key}=${value}`, namespace);
+      const bucket = this.podsWithLabel(key, value, namespace);
       if (candidates === undefined || bucket.length < candidates.length) candidates = bucket;
       if (candidates.length === 0) break;
     }
@@ -217,10 +218,11 @@ export class ClusterModel {
     );
   }
 
-  /** Pods carrying one `key=value` label, in one namespace or all. */
-  private podsWithLabel(label: string, namespace: string | undefined): PodView[] {
-    const all = this.podsByLabel.get(label) ?? [];
+  /** Pods carrying one label, in one namespace or all. */
+  private podsWithLabel(key: string, value: string, namespace: string | undefined): PodView[] {
+    const all = this.podsByLabel.get(key)?.get(value) ?? [];
     if (namespace === undefined) return all;
+    const label = `${key}=${value}`;
     let byNamespace = this.podsByLabelInNamespace.get(label);
     if (!byNamespace) {
       // Splitting examines each pod of the label once; later queries of any namespace reuse it.
@@ -248,7 +250,12 @@ export class ClusterModel {
     return effective;
   }
 
-  /** Effective PeerAuthentication for labels in a namespace, optionally with extra hypothetical policies. */
+  /**
+   * Effective PeerAuthentication for labels in a namespace, optionally with extra hypothetical
+   * policies. The composition reads the labels only to test the policies' selectors, so label sets
+   * that match the same policies share one result; that keeps the cost per pod at one selector
+   * test per policy instead of a sort and a composition.
+   */
   composeMtls(namespace: string, labels: Record<string, string>, extraPolicies: KubeObject[] = []): EffectiveMtls {
     this.stats.lookups++;
     const root = this.mesh.rootNamespace;
@@ -257,7 +264,32 @@ export class ClusterModel {
       ...(namespace === root ? [] : (this.peerAuthenticationsByNamespace.get(namespace) ?? [])),
       ...extraPolicies,
     ];
-    return composePeerAuthentication(policies, root, namespace, labels);
+    let key = namespace;
+    policies.forEach((policy, index) => {
+      const selector = policy.spec?.selector as LabelSelector | undefined;
+      if (!isEmptySelector(selector) && matchesSelector(selector, labels)) key += `\n${index}`;
+    });
+    const cache = this.composedMtlsFor(extraPolicies);
+    let effective = cache.get(key);
+    if (!effective) {
+      effective = composePeerAuthentication(policies, root, namespace, labels);
+      cache.set(key, effective);
+    }
+    return effective;
+  }
+
+  private readonly composedMtls = new Map<string, EffectiveMtls>();
+  /** Compositions with extra policies, by the array passed, so a caller's fresh arrays are freed with it. */
+  private readonly composedMtlsWithExtra = new WeakMap<readonly KubeObject[], Map<string, EffectiveMtls>>();
+
+  private composedMtlsFor(extraPolicies: readonly KubeObject[]): Map<string, EffectiveMtls> {
+    if (extraPolicies.length === 0) return this.composedMtls;
+    let cache = this.composedMtlsWithExtra.get(extraPolicies);
+    if (!cache) {
+      cache = new Map();
+      this.composedMtlsWithExtra.set(extraPolicies, cache);
+    }
+    return cache;
   }
 
   /** Collection issues for one resource (as named in COLLECTED_KINDS via resourceName, or an evidence source). */
@@ -265,24 +297,54 @@ export class ClusterModel {
     return this.collectionIssues.filter((issue) => issue.resource === resource);
   }
 
-  /** What the injector would decide for a template in a namespace. */
+  /**
+   * What the injector would decide for a template in a namespace. Calls with the same inputs share
+   * one decision object, because a cluster has a few distinct inputs and tens of thousands of pods.
+   */
   decideInjection(
     namespace: string,
     labels: Record<string, string>,
     annotations: Record<string, string>,
     hostNetwork: boolean,
   ): InjectionDecision {
-    return decideInjection(
-      {
-        namespace,
-        namespaceLabels: this.namespaceLabels(namespace),
-        podLabels: labels,
-        podAnnotations: annotations,
-        hostNetwork,
-      },
-      this.webhooks.rules,
-      this.webhooks.assumed,
-    );
+    // NOTE: the key must hold every input decideInjection reads: the namespace (and so its labels),
+    // hostNetwork, the inject annotation and the pod labels the webhooks select on.
+    let key = `${namespace}\n${hostNetwork}\n${JSON.stringify(annotations[INJECT_KEY])}`;
+    for (const labelKey of this.injectionLabelKeys) {
+      key += Object.hasOwn(labels, labelKey) ? `\n=${JSON.stringify(labels[labelKey])}` : "\n-";
+    }
+    let decision = this.injectionDecisions.get(key);
+    if (!decision) {
+      decision = decideInjection(
+        {
+          namespace,
+          namespaceLabels: this.namespaceLabels(namespace),
+          podLabels: labels,
+          podAnnotations: annotations,
+          hostNetwork,
+        },
+        this.webhooks.rules,
+        this.webhooks.assumed,
+      );
+      this.injectionDecisions.set(key, decision);
+    }
+    return decision;
+  }
+
+  private readonly injectionDecisions = new Map<string, InjectionDecision>();
+  private injectionLabelKeysCache?: string[];
+
+  /** The pod label keys an injection decision reads: the inject label and every webhook objectSelector key. */
+  private get injectionLabelKeys(): string[] {
+    if (!this.injectionLabelKeysCache) {
+      const keys = new Set([INJECT_KEY]);
+      for (const webhook of this.webhooks.rules) {
+        for (const key of Object.keys(webhook.objectSelector?.matchLabels ?? {})) keys.add(key);
+        for (const expression of webhook.objectSelector?.matchExpressions ?? []) keys.add(expression.key);
+      }
+      this.injectionLabelKeysCache = [...keys];
+    }
+    return this.injectionLabelKeysCache;
   }
 
   private webhooksCache?: { rules: ReturnType<typeof chartDefaultWebhooks>; assumed: boolean };
@@ -336,7 +398,14 @@ export class ClusterModel {
       this.pods.push(view);
       pushTo(this.podsByNamespace, namespace, view);
       if (view.nodeName) pushTo(this.podsByNode, view.nodeName, view);
-      for (const [key, value] of Object.entries(labels)) pushTo(this.podsByLabel, `${key}=${value}`, view);
+      for (const key in labels) {
+        let byValue = this.podsByLabel.get(key);
+        if (!byValue) {
+          byValue = new Map();
+          this.podsByLabel.set(key, byValue);
+        }
+        pushTo(byValue, labels[key] as string, view);
+      }
 
       let workload = this.workloadsBySubject.get(owner.subject);
       if (!workload) {
@@ -439,6 +508,9 @@ export class ClusterModel {
     );
   }
 }
+
+/** The pod label and annotation that opt a pod in or out of injection. */
+const INJECT_KEY = "sidecar.istio.io/inject";
 
 function nameKey(kind: string, namespace: string | undefined, name: string): string {
   return `${kind}/${namespace ?? ""}/${name}`;

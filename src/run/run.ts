@@ -1,3 +1,4 @@
+import { gateChecksFor } from "../checks/gates.js";
 import { ALL_CHECKS } from "../checks/registry.js";
 import {
   CATEGORY_TITLES,
@@ -21,7 +22,7 @@ export interface RunOptions {
   state: CollectedState;
   plan?: RolloutPlan;
   planFile?: string;
-  /** Defaults to every registered check. */
+  /** Defaults to every registered check plus one gate per next phase of the plan. */
   checks?: readonly CheckDefinition[];
   /** Fixes `generatedAt`, for reproducible output in tests. */
   generatedAt?: string;
@@ -34,7 +35,8 @@ export interface RunOptions {
 export function runVerification(options: RunOptions): { result: RunResult; model: ClusterModel } {
   const model = buildModel(options.state, options.plan);
   const results = new Map<string, CheckResult>();
-  let checks = (options.checks ?? ALL_CHECKS).map((check) => {
+  const definitions = options.checks ?? [...ALL_CHECKS, ...gateChecksFor(options.plan)];
+  let checks = definitions.map((check) => {
     const result = runCheck(check, model, options.plan, results);
     results.set(result.id, result);
     return result;

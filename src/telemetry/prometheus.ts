@@ -1,7 +1,7 @@
 import type { CollectionFailureReason, PrometheusSample } from "../collect/types.js";
 import { UserError } from "../errors.js";
 
-/** Where and how to reach one Prometheus server, parsed once from the `--prometheus` URL. */
+/** The address and credentials of one Prometheus server, parsed once from the `--prometheus` URL. */
 export interface PrometheusTarget {
   /** The URL of `/api/v1/query` under the given base URL, without credentials. */
   queryUrl: URL;
@@ -148,11 +148,17 @@ function reasonForStatus(status: number, body: PrometheusResponse | undefined): 
 function fetchFailure(error: unknown, display: string, timeoutMs: number): PrometheusQueryError {
   const name = (error as { name?: string }).name;
   if (name === "TimeoutError" || name === "AbortError") {
-    return new PrometheusQueryError("timeout", `${display} did not answer within ${timeoutMs / 1000} s`);
+    return new PrometheusQueryError("timeout", `${display} timed out: no response within ${timeoutMs / 1000} s`);
   }
   // Node's fetch reports refused connections, DNS failures and rejected redirects as a TypeError
   // whose `cause` carries the system error.
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.message?.includes("redirect")) {
+    return new PrometheusQueryError(
+      "invalid-response",
+      `${display} answered with a redirect, which meshproof does not follow: give the final URL`,
+    );
+  }
   const detail = cause?.code ?? cause?.message ?? (error as Error).message;
   return new PrometheusQueryError("unreachable", `could not reach ${display}: ${detail}`);
 }

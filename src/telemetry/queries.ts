@@ -3,7 +3,7 @@ import { UserError } from "../errors.js";
 import { PrometheusQueryError, parsePrometheusUrl, queryInstant } from "./prometheus.js";
 
 /**
- * What each telemetry query measures. `requests` and `tcp-connections` are the destination-side
+ * The measure of each telemetry query. `requests` and `tcp-connections` are the destination-side
  * reports of Istio's standard metrics, split by connection_security_policy (mutual_tls or none);
  * `passthrough` is source-side traffic to destinations outside the registry.
  */
@@ -41,7 +41,7 @@ export function parsePrometheusDuration(text: string): number | undefined {
   return total > 0 ? total : undefined;
 }
 
-/** The destination-side traffic query of one Istio metric over a window. */
+/** Builds the destination-side traffic query of one Istio metric over a window. */
 export function callerQuery(
   metric: "istio_requests_total" | "istio_tcp_connections_opened_total",
   window: string,
@@ -154,7 +154,7 @@ export function formatSamples(samples: readonly PrometheusSample[]): string {
   return samples
     .map((sample) => {
       const labels = Object.entries(sample.labels)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, value]) => `${key}="${value}"`)
         .join(",");
       return `{${labels}} ${Number.isInteger(sample.value) ? sample.value : sample.value.toFixed(2)}`;

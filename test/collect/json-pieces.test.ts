@@ -40,6 +40,16 @@ const VALID_TEXTS: Record<string, string> = {
   "escapes at every place": '{"q\\"uote":"a\\\\","b":["\\\\","\\"",  "\\u00e9\\n"],"c":"\\\\\\""}',
   "multibyte text": '{"name":"café ✓ 日本語","items":["é","✓✓✓","𝄞"]}',
   "duplicate keys": '{"a":1,"a":[2],"b":[1],"b":3}',
+  "repeated items of mixed kinds": JSON.stringify({
+    items: [
+      { kind: "Pod", image: "docker.io/istio/proxyv2:1.23.2", env: ["a long value one", "short"], n: 1 },
+      { kind: "Service", image: "docker.io/istio/proxyv2:1.23.2", env: { x: "a long value one" } },
+      { kind: "Pod", image: "docker.io/istio/proxyv2:1.23.2", env: ["a long value one", "a long value two"], n: 2 },
+      { kind: "Pod", image: "registry.example.com/other:2.0.0", env: "a long value one" },
+      "a plain string element",
+      ["a long value one", { kind: "Pod" }],
+    ],
+  }),
   "whitespace everywhere": '\n\r\t{ "a" : [ 1 , 2 ] ,\n "b" : { } }\n',
 };
 
@@ -54,9 +64,15 @@ describe("JsonObjectScanner", () => {
   }
 
   it("keeps __proto__ as an own property", () => {
-    const parsed = scanInChunks('{"__proto__":{"polluted":true},"items":[]}', 5);
+    const item = '{"kind":"Pod","__proto__":"a string of more than ten characters","spec":{"__proto__":{"polluted":true}}}';
+    const parsed = scanInChunks(`{"__proto__":{"polluted":true},"items":[${item},${item}]}`, 5);
     assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
     assert.deepEqual(Object.keys(parsed), ["__proto__", "items"]);
+    const items = parsed.items as Array<Record<string, unknown>>;
+    for (const parsedItem of items) {
+      assert.equal(Object.getPrototypeOf(parsedItem), Object.prototype);
+      assert.equal(Object.getOwnPropertyDescriptor(parsedItem, "__proto__")?.value, "a string of more than ten characters");
+    }
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 

@@ -34,7 +34,7 @@ function without(role: KubeObject, resource: string): KubeObject {
 }
 
 describe("deploy/rbac.yaml", () => {
-  test("grants get and list on exactly the collected kinds", async () => {
+  test("grants list on exactly the collected kinds", async () => {
     const role = await readerRole();
     assert.equal(role.metadata.name, "meshproof-reader");
     const granted = new Set<string>();
@@ -42,7 +42,7 @@ describe("deploy/rbac.yaml", () => {
       for (const group of rule.apiGroups ?? []) {
         for (const resource of rule.resources ?? []) {
           if (resource.includes("/")) continue;
-          assert.deepEqual(rule.verbs, ["get", "list"], `${resource}.${group}`);
+          assert.deepEqual(rule.verbs, ["list"], `${resource}.${group}`);
           granted.add(`${group}/${resource}`);
         }
       }

@@ -11,14 +11,26 @@ import { COLLECTED_KINDS } from "../../src/collect/kinds.js";
 import { apiGroup, type KubeObject } from "../../src/model/kube.js";
 import { LabelSelectorError, matchesLabelSelector, parseLabelSelector } from "./label-selector.js";
 import { mintServerPki, type ServerPki } from "./pki.js";
-import { type AuthorizationAttributes, forbiddenMessage, RbacAuthorizer } from "./rbac.js";
+import {
+  type AuthorizationAttributes,
+  deployRbacRoles,
+  forbiddenMessage,
+  type GrantedPermission,
+  RbacAuthorizer,
+} from "./rbac.js";
 
 /**
  * A fake Kubernetes API server over HTTPS on 127.0.0.1. It serves the objects a test gives it, with
  * discovery, list and get, label selectors and pagination, exec and port-forward over WebSocket,
- * RBAC from Role and ClusterRole rules, fault injection and an audit log of every request. It
- * decides nothing the product decides: exec output and port-forward targets come from handlers the
- * test registers.
+ * RBAC from Role and ClusterRole rules (deploy/rbac.yaml unless a test passes others), fault
+ * injection and an audit log of every request. It decides nothing the product decides: exec output
+ * and port-forward targets come from handlers the test registers.
+ *
+ * close() enforces meshproof's read-only contract over every request the server received: no write
+ * verb, no read of Secrets, exec only of the allowlisted spire-server commands and port-forward only
+ * to Envoy admin (15000) and istiod's monitoring port (15014). A violation makes close() reject, so
+ * the test that owns the server fails. A test that sends a forbidden request on purpose exempts
+ * exactly those requests with exemptFromAuditRules().
  */
 
 export interface ExecCall {
@@ -60,6 +72,8 @@ export type FaultAction =
 export interface Fault {
   /** The request path without the query: an exact string or a pattern. */
   path: string | RegExp;
+  /** Narrows the fault to requests whose query matches, for example only pages after the first. */
+  query?: (params: URLSearchParams) => boolean;
   method?: string;
   /** How many matching requests the fault applies to; every matching request when absent. */
   times?: number;
@@ -83,6 +97,8 @@ export interface AuditEntry {
   portForward?: { ports: number[] };
   /** The Authorization header's token, so tests can assert which credential was used. */
   token?: string;
+  /** Permissions RBAC checked and granted for this request; a WebSocket upgrade checks get and create. */
+  authorized: GrantedPermission[];
 }
 
 export interface FakeApiServerOptions {
@@ -96,8 +112,11 @@ export interface FakeApiServerOptions {
   tokens?: string[];
   /** The user name in 403 messages. */
   user?: string;
-  /** Role and ClusterRole objects bound to the caller; every request is allowed when absent. */
-  rbac?: KubeObject[];
+  /**
+   * Role and ClusterRole objects bound to the caller, or "allow-all" to authorize every request.
+   * @default the roles of deploy/rbac.yaml
+   */
+  rbac?: KubeObject[] | "allow-all";
   gitVersion?: string;
   exec?: ExecHandler;
   portForward?: PortForwardHandler;
@@ -222,8 +241,49 @@ function sortKey(object: KubeObject): string {
   return `${object.metadata.namespace ?? ""}/${object.metadata.name}`;
 }
 
+/** The spire-server argument lists meshproof may exec, each compared whole. */
+const ALLOWED_EXEC_ARGV = [
+  ["/opt/spire/bin/spire-server", "healthcheck"],
+  ["/opt/spire/bin/spire-server", "agent", "list", "-output", "json"],
+  ["/opt/spire/bin/spire-server", "entry", "show", "-output", "json"],
+  ["/opt/spire/bin/spire-server", "bundle", "show", "-format", "spiffe"],
+];
+/** Envoy admin and istiod's monitoring port, the only pod ports meshproof may forward. */
+const ALLOWED_FORWARD_PORTS = new Set([15000, 15014]);
+const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
+
+/** Describe why a request breaks meshproof's read-only contract, or return undefined when it does not. */
+export function auditRuleViolation(entry: AuditEntry): string | undefined {
+  if (entry.method !== "GET" || WRITE_VERBS.has(entry.verb)) return `${entry.method} (${entry.verb}) is a write`;
+  if (entry.group === "" && entry.resource?.split("/")[0] === "secrets") return "reads Secrets";
+  if (entry.resource === "pods/exec") {
+    const argv = entry.query.command ?? [];
+    const allowed = ALLOWED_EXEC_ARGV.some(
+      (candidate) => candidate.length === argv.length && candidate.every((part, index) => part === argv[index]),
+    );
+    if (!allowed) return `execs ${JSON.stringify(argv)}, which is not an allowlisted spire-server command`;
+  }
+  if (entry.resource === "pods/portforward") {
+    const ports = (entry.query.ports ?? []).flatMap((value) => value.split(","));
+    const denied = ports.filter((port) => !ALLOWED_FORWARD_PORTS.has(Number(port)));
+    if (ports.length === 0 || denied.length > 0) return `forwards port ${denied.join(",") || "(none)"}`;
+  }
+  return undefined;
+}
+
+export class AuditRuleError extends Error {
+  constructor(readonly violations: string[]) {
+    super(`the fake API server received requests meshproof must never send:\n${violations.join("\n")}`);
+    this.name = "AuditRuleError";
+  }
+}
+
 export class FakeApiServer {
+  /** Requests since start or the last clearAudit(). */
   readonly audit: AuditEntry[] = [];
+  /** Every request since start; clearAudit() leaves it, so close() sees requests made before a clear. */
+  private readonly history: AuditEntry[] = [];
+  private readonly auditExemptions: Array<(entry: AuditEntry) => boolean> = [];
   readonly pki: ServerPki;
   private readonly server: Server;
   private readonly wss: WebSocketServer;
@@ -231,7 +291,7 @@ export class FakeApiServer {
   private readonly objects: KubeObject[];
   private readonly tokens: Set<string>;
   private readonly user: string;
-  private readonly authorizer?: RbacAuthorizer;
+  private authorizer?: RbacAuthorizer;
   private readonly faults: Array<Fault & { remaining: number }> = [];
   private readonly openSockets = new Set<Duplex>();
   private readonly upstreams = new Set<Socket>();
@@ -246,7 +306,7 @@ export class FakeApiServer {
     this.objects = [...(options.objects ?? [])].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
     this.tokens = new Set(options.tokens ?? ["test-token"]);
     this.user = options.user ?? "system:serviceaccount:meshproof:meshproof";
-    this.authorizer = options.rbac ? new RbacAuthorizer(options.rbac) : undefined;
+    this.authorizer = options.rbac === "allow-all" ? undefined : new RbacAuthorizer(options.rbac ?? deployRbacRoles());
     this.registerServedResources();
 
     this.server = createServer({ key: pki.keyPem, cert: pki.certPem }, (request, response) => {
@@ -285,6 +345,11 @@ export class FakeApiServer {
     return `https://127.0.0.1:${this.port}`;
   }
 
+  /** Replace the roles bound to the caller, so one server can serve runs with different permissions. */
+  setRbac(rbac: KubeObject[] | "allow-all"): void {
+    this.authorizer = rbac === "allow-all" ? undefined : new RbacAuthorizer(rbac);
+  }
+
   addFault(fault: Fault): void {
     this.faults.push({ ...fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
   }
@@ -297,6 +362,29 @@ export class FakeApiServer {
     this.audit.length = 0;
   }
 
+  /**
+   * Exempt the requests `matches` selects from the rules close() enforces. Only tests that send a
+   * forbidden request on purpose, to see how the server answers it, call this; keep `matches` narrow.
+   */
+  exemptFromAuditRules(matches: (entry: AuditEntry) => boolean): void {
+    this.auditExemptions.push(matches);
+  }
+
+  /** Describe each request so far that breaks the read-only contract and no exemption covers. */
+  auditViolations(): string[] {
+    const violations: string[] = [];
+    for (const entry of this.history) {
+      const violation = auditRuleViolation(entry);
+      if (violation === undefined || this.auditExemptions.some((matches) => matches(entry))) continue;
+      const query = new URLSearchParams(
+        Object.entries(entry.query).flatMap(([key, values]) => values.map((value) => [key, value])),
+      ).toString();
+      violations.push(`${entry.method} ${entry.path}${query ? `?${query}` : ""}: ${violation}`);
+    }
+    return violations;
+  }
+
+  /** Stop the server, then reject with AuditRuleError when any request broke the read-only contract. */
   async close(): Promise<void> {
     for (const client of this.wss.clients) client.terminate();
     for (const socket of this.upstreams) socket.destroy();
@@ -304,6 +392,8 @@ export class FakeApiServer {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.wss.close();
+    const violations = this.auditViolations();
+    if (violations.length > 0) throw new AuditRuleError(violations);
   }
 
   /** Build a kubeconfig (JSON, which is valid YAML) for this server with one context. */
@@ -381,12 +471,15 @@ export class FakeApiServer {
       verb: "get",
       status: 0,
       token: authorization.startsWith("Bearer ") ? authorization.slice(7) : undefined,
+      authorized: [],
     };
     this.audit.push(entry);
+    this.history.push(entry);
     return entry;
   }
 
-  private takeFaults(method: string, path: string): { latencyMs: number; action?: FaultAction } {
+  private takeFaults(method: string, url: URL): { latencyMs: number; action?: FaultAction } {
+    const path = url.pathname;
     let latencyMs = 0;
     let action: FaultAction | undefined;
     for (const fault of this.faults) {
@@ -394,6 +487,7 @@ export class FakeApiServer {
       if (fault.method !== undefined && fault.method !== method) continue;
       const matches = typeof fault.path === "string" ? fault.path === path : fault.path.test(path);
       if (!matches) continue;
+      if (fault.query && !fault.query(url.searchParams)) continue;
       if (fault.action.type === "latency") {
         fault.remaining -= 1;
         latencyMs += fault.action.ms;
@@ -466,7 +560,13 @@ export class FakeApiServer {
     };
   }
 
-  private authorize(route: Route, path: string, verb = route.verb): AuthorizationAttributes | undefined {
+  /** Return the denied attributes, or undefined when RBAC allows the request; records what it granted in `entry`. */
+  private authorize(
+    route: Route,
+    path: string,
+    entry: AuditEntry,
+    verb = route.verb,
+  ): AuthorizationAttributes | undefined {
     if (!this.authorizer) return undefined;
     const attributes: AuthorizationAttributes =
       route.kind === "resource"
@@ -478,7 +578,11 @@ export class FakeApiServer {
             name: route.name,
           }
         : { verb, path };
-    return this.authorizer.allows(attributes) ? undefined : attributes;
+    if (!this.authorizer.allows(attributes)) return attributes;
+    if ("resource" in attributes) {
+      entry.authorized.push({ verb, group: attributes.group, resource: attributes.resource });
+    }
+    return undefined;
   }
 
   private async handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -502,7 +606,7 @@ export class FakeApiServer {
         entry.name = route.name;
       }
 
-      const { latencyMs, action } = this.takeFaults(method, url.pathname);
+      const { latencyMs, action } = this.takeFaults(method, url);
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       if (action?.type === "hang") return;
       if (action?.type === "drop") {
@@ -524,7 +628,7 @@ export class FakeApiServer {
       if (method !== "GET") {
         throw new HttpError(405, `the fake API server is read-only: ${method} is not allowed`);
       }
-      const denied = this.authorize(route, url.pathname);
+      const denied = this.authorize(route, url.pathname, entry);
       if (denied) {
         throw new HttpError(403, forbiddenMessage(this.user, denied), {
           ...(route.name ? { name: route.name } : {}),
@@ -727,7 +831,7 @@ export class FakeApiServer {
     entry.namespace = route.namespace;
     entry.name = route.name;
 
-    const { latencyMs, action } = this.takeFaults(request.method ?? "GET", url.pathname);
+    const { latencyMs, action } = this.takeFaults(request.method ?? "GET", url);
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     if (action?.type === "hang") return;
     if (action?.type === "drop" || action?.type === "drop-mid-response") {
@@ -755,7 +859,7 @@ export class FakeApiServer {
     // Every release authorizes the WebSocket GET as `get` on the subresource; from Kubernetes 1.35
     // the AuthorizePodWebsocketUpgradeCreatePermission gate (on by default) also requires `create`.
     for (const verb of ["get", "create"]) {
-      const denied = this.authorize(route, url.pathname, verb);
+      const denied = this.authorize(route, url.pathname, entry, verb);
       if (denied) {
         this.rejectUpgrade(socket, entry, 403, forbiddenMessage(this.user, denied), {
           name: route.name,

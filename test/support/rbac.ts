@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { loadAll } from "js-yaml";
 import type { KubeObject } from "../../src/model/kube.js";
 
 /**
@@ -90,4 +93,35 @@ export function forbiddenMessage(user: string, attributes: AuthorizationAttribut
   const scope =
     attributes.namespace === undefined ? "at the cluster scope" : `in the namespace "${attributes.namespace}"`;
   return `${subject} is forbidden: User "${user}" cannot ${attributes.verb} resource "${attributes.resource}" in API group "${attributes.group}" ${scope}`;
+}
+
+/** The manifest a cluster admin applies to let meshproof read a cluster. */
+export const DEPLOY_RBAC_FILE = fileURLToPath(new URL("../../deploy/rbac.yaml", import.meta.url));
+
+/** Read the ClusterRoles and Roles of deploy/rbac.yaml, the permissions the fake API server grants by default. */
+export function deployRbacRoles(): KubeObject[] {
+  const documents = loadAll(readFileSync(DEPLOY_RBAC_FILE, "utf8")) as KubeObject[];
+  return documents.filter((document) => document?.kind === "ClusterRole" || document?.kind === "Role");
+}
+
+/** One permission a rule grants: a verb on a resource (`pods`, `pods/exec`) of an API group. */
+export interface GrantedPermission {
+  verb: string;
+  group: string;
+  resource: string;
+}
+
+/** List every verb, group and resource combination the roles grant, one entry per combination. */
+export function grantedPermissions(roles: readonly KubeObject[]): GrantedPermission[] {
+  const granted: GrantedPermission[] = [];
+  for (const role of roles) {
+    for (const rule of (role.rules as PolicyRule[] | undefined) ?? []) {
+      for (const group of rule.apiGroups ?? []) {
+        for (const resource of rule.resources ?? []) {
+          for (const verb of rule.verbs ?? []) granted.push({ verb, group, resource });
+        }
+      }
+    }
+  }
+  return granted;
 }

@@ -1,5 +1,5 @@
 import type { PlanPhase } from "../../plan/schema.js";
-import type { CheckCategory, CheckContext, CheckOutcome, CheckResult, Evidence, Finding } from "../types.js";
+import type { CheckCategory, CheckContext, CheckOutcome, CheckResult, Evidence, Finding, Verdict } from "../types.js";
 
 /** A gate finding with the short line the banner shows when it holds up the next step. */
 export interface GateItem extends Finding {
@@ -14,14 +14,16 @@ export interface GateParts {
   evidence: Evidence[];
 }
 
-/** The decision a gate's findings imply: any fail blocks; otherwise any unknown leaves it undecided. */
+const DECISION_VERDICTS: Record<GateDecision, Verdict> = { GO: "pass", "NO-GO": "fail", UNDECIDED: "unknown" };
+
+/** Decides a gate from its findings: any fail blocks, and otherwise any unknown leaves it undecided. */
 export function decide(items: readonly Finding[]): GateDecision {
   if (items.some((item) => item.verdict === "fail")) return "NO-GO";
   if (items.some((item) => item.verdict === "unknown")) return "UNDECIDED";
   return "GO";
 }
 
-/** The short line of an item for the banner: its own short text, or the subject and the message's first sentence. */
+/** Returns the short line of an item for the banner: its own short text, or the subject and the message's first sentence. */
 export function shortLine(item: GateItem): string {
   if (item.short) return item.short;
   const sentence = item.message.split(/(?<=\.)\s/)[0] ?? item.message;
@@ -61,7 +63,7 @@ export function gateOutcome(phase: PlanPhase, parts: GateParts, waitsOn: boolean
     summary,
     findings: parts.items,
     evidence: parts.evidence,
-    verdict: decision === "NO-GO" ? "fail" : decision === "UNDECIDED" ? "unknown" : "pass",
+    verdict: DECISION_VERDICTS[decision],
     remediation:
       decision === "GO" ? undefined : `Fix the blocking findings, then run \`meshproof gate ${phase.id}\` again.`,
     facts,
@@ -82,7 +84,7 @@ export function relatedFindings(
   return related;
 }
 
-/** The result of an earlier check, when it ran. */
+/** Returns the result of an earlier check, when it ran. */
 export function resultOf(context: CheckContext, id: string): CheckResult | undefined {
   return context.results?.get(id);
 }

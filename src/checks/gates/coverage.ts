@@ -1,5 +1,6 @@
 import type { ClusterModel, WorkloadView } from "../../model/cluster.js";
 import { clusterSpiffeIdCovers } from "../spire.js";
+import type { Verdict } from "../types.js";
 
 /** Labels the API server or a controller sets on each pod, never the injector. */
 const PER_POD_LABELS = [
@@ -50,7 +51,7 @@ export function injectionAddedLabels(model: ClusterModel): Record<string, string
   return labels;
 }
 
-/** The labels a workload's pods would carry once injected: the template's, without the opt-out label, plus the injector's. */
+/** Returns the labels a workload's pods would carry once injected: the template's, without the opt-out label, plus the injector's. */
 export function labelsOnceInjected(model: ClusterModel, workload: WorkloadView): Record<string, string> {
   const base = { ...(workload.template?.labels ?? workload.pods[0]?.labels ?? {}) };
   delete base["sidecar.istio.io/inject"];
@@ -70,7 +71,7 @@ export interface SpireCoverage {
   sentence: string;
 }
 
-/** Whether SPIRE registration would cover a workload's pods once injected, as one sentence for messages. */
+/** Judges whether SPIRE registration would cover a workload's pods once injected, with one sentence for messages. */
 export function spireCoverageOf(model: ClusterModel, workload: WorkloadView): SpireCoverage {
   const spireDeployed =
     model.spire.server !== undefined || model.spire.agent !== undefined || model.spire.clusterSpiffeIds.length > 0;
@@ -81,4 +82,10 @@ export function spireCoverageOf(model: ClusterModel, workload: WorkloadView): Sp
       ? `Its namespace ${workload.namespace} is not covered by SPIRE registration: no ClusterSPIFFEID selects its pods, even once injected, so its sidecar would never get an SVID.`
       : "SPIRE is not in the input, so registration coverage was not judged.";
   return { coveredBy, spireDeployed, sentence };
+}
+
+/** Maps coverage to a gate verdict: pass when registered, fail when SPIRE runs but would not register the pods, info without SPIRE. */
+export function coverageVerdict(coverage: SpireCoverage): Verdict {
+  if (coverage.coveredBy) return "pass";
+  return coverage.spireDeployed ? "fail" : "info";
 }

@@ -12,15 +12,15 @@ import {
 import { serviceIndexOf } from "../mtls/ports.js";
 import type { CheckContext } from "../types.js";
 import { type GateItem, type GateParts, relatedFindings } from "./common.js";
-import { spireCoverageOf } from "./coverage.js";
+import { coverageVerdict, spireCoverageOf } from "./coverage.js";
 
 const INCLUDE_INBOUND = "traffic.sidecar.istio.io/includeInboundPorts";
 
 /**
- * Items of a mesh-ingress gate, the preconditions of meshing ingress-nginx: no hostNetwork, no
- * inbound capture, service-upstream and upstream-vhost on every Ingress with a meshed backend,
- * SPIRE registration of its namespace and ServiceAccount, and a SPIRE agent and CSI driver on
- * each node it runs on.
+ * Collects the items of a mesh-ingress gate, the preconditions of meshing ingress-nginx. The
+ * controller must not use hostNetwork or capture inbound ports. Every Ingress with a meshed backend
+ * needs service-upstream and upstream-vhost. SPIRE must register the controller's namespace and
+ * ServiceAccount, and each of its nodes must run a ready SPIRE agent and CSI driver.
  */
 export function meshIngressGate(context: CheckContext, _phase: PlanPhase): GateParts {
   const { model, plan } = context;
@@ -136,7 +136,7 @@ export function meshIngressGate(context: CheckContext, _phase: PlanPhase): GateP
   const spiffeId = `spiffe://${model.mesh.trustDomain}/ns/${controller.namespace}/sa/${controller.serviceAccount}`;
   items.push({
     subject,
-    verdict: coverage.coveredBy ? "pass" : coverage.spireDeployed ? "fail" : "info",
+    verdict: coverageVerdict(coverage),
     message: `${coverage.sentence} ServiceAccount ${controller.serviceAccount} would present ${spiffeId}.`,
     short: coverage.coveredBy
       ? undefined

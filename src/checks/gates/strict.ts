@@ -26,11 +26,10 @@ function callerShort(caller: PlaintextCaller): string {
 }
 
 /**
- * Items of the strict gate. Every caller that the STRICT flip would reject blocks, named with its
- * target, port and evidence; callers of workloads without a sidecar are listed as not blocking.
- * Telemetry that was not measured, or that shows no Istio series or no mTLS control, leaves the
- * gate UNDECIDED at best: callers outside the objects can only be seen in metrics, so the flip is
- * never GO on structure alone.
+ * Collects the items of the strict gate. Every caller that the STRICT flip would reject blocks, and
+ * its item names the target, the port and the evidence. Callers of workloads without a sidecar are
+ * listed as not blocking. Without measured telemetry (not given, no Istio series, no mTLS control)
+ * the gate is UNDECIDED at best, because callers outside the objects show only in metrics.
  */
 export function strictGate(context: CheckContext, _phase: PlanPhase): GateParts {
   const { model, plan } = context;
@@ -84,6 +83,10 @@ export function strictGate(context: CheckContext, _phase: PlanPhase): GateParts 
     }
   }
   items.push(telemetryItem(telemetry));
+  for (const finding of callersResult?.findings ?? []) {
+    if (finding.verdict === "unknown" && finding.subject.startsWith("Resource "))
+      items.push(referenced("MP-MTLS-03", finding));
+  }
 
   // MTLS-03: a namespace policy the flip must change too, or the namespace stays as it is.
   for (const policy of namespaceOverrides(model)) {
@@ -115,7 +118,7 @@ export function strictGate(context: CheckContext, _phase: PlanPhase): GateParts 
       .map((finding) => referenced("MP-AUTHZ-01", finding)),
   );
 
-  // External ports still in question (for example a connection-pool port nobody confirmed).
+  // External ports still in question, for example a connection-pool port whose use is unconfirmed.
   for (const { result, finding } of relatedFindings(
     context,
     ["external-services"],

@@ -7,12 +7,12 @@ import type { PlanPhase, RolloutPlan } from "../../plan/schema.js";
 import { objectEvidence, table } from "../evidence.js";
 import type { CheckContext } from "../types.js";
 import { type GateItem, type GateParts, relatedFindings } from "./common.js";
-import { spireCoverageOf } from "./coverage.js";
+import { coverageVerdict, spireCoverageOf } from "./coverage.js";
 
 /** Restarts from which a pod counts as crash-looping even while it happens to be Running. */
 const CRASH_LOOP_RESTARTS = 5;
 
-/** The workloads a mesh-workloads phase meshes: those it names, and the not-yet-meshed workloads of the namespaces it adds. */
+/** Finds the workloads a mesh-workloads phase meshes: those it names, and the not-yet-meshed workloads of the namespaces it adds. */
 function phaseTargets(model: ClusterModel, phase: PlanPhase): { found: WorkloadView[]; missing: string[] } {
   const found: WorkloadView[] = [];
   const missing: string[] = [];
@@ -118,7 +118,7 @@ function portsUsed(
   return uses;
 }
 
-/** Whether an object's exportTo makes it visible in a namespace; an absent list means every namespace. */
+/** Tells whether an object's exportTo makes it visible in a namespace; an absent list means every namespace. */
 function visibleIn(object: KubeObject, namespace: string): boolean {
   const exportTo = object.spec?.exportTo as string[] | undefined;
   if (!exportTo || exportTo.length === 0) return true;
@@ -127,6 +127,11 @@ function visibleIn(object: KubeObject, namespace: string): boolean {
     exportTo.includes(namespace) ||
     (exportTo.includes(".") && object.metadata.namespace === namespace)
   );
+}
+
+function injectionColumn(injects: boolean | undefined): string {
+  if (injects === undefined) return "?";
+  return injects ? "yes" : "no";
 }
 
 function crashLoop(
@@ -178,7 +183,7 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
     rows.push([
       workload.subject,
       workload.meshed ? "yes" : "no",
-      decision ? (decision.injects ? "yes" : "no") : "?",
+      injectionColumn(decision?.injects),
       coverage.coveredBy ?? "-",
       String(Math.max(0, ...workload.pods.map((pod) => pod.restarts))),
     ]);
@@ -246,7 +251,7 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
     // SPIRE registration: without it a native sidecar never becomes ready and the pod never starts.
     items.push({
       subject: workload.subject,
-      verdict: coverage.coveredBy ? "pass" : coverage.spireDeployed ? "fail" : "info",
+      verdict: coverageVerdict(coverage),
       message: coverage.sentence,
       short: coverage.coveredBy
         ? undefined
@@ -323,9 +328,21 @@ function externalServiceItems(model: ClusterModel, plan: RolloutPlan, workload: 
     const rules = model
       .list("DestinationRule")
       .filter((rule) => String(rule.spec?.host ?? "").toLowerCase() === service.host.toLowerCase());
-    if (uses.length === 0 || entries.length === 0) continue;
-
+    if (entries.length === 0) continue;
     const hidden = [...entries, ...rules].filter((object) => !visibleIn(object, workload.namespace));
+    if (uses.length === 0) {
+      // Values held in Secrets are never read, so a worker may still call the host.
+      for (const object of hidden) {
+        items.push({
+          subject: objectSubject(object),
+          verdict: "info",
+          message: `exportTo ${JSON.stringify(object.spec?.exportTo)} does not include namespace ${workload.namespace}; ${workload.name}'s env values and ConfigMaps do not name ${service.host}, but values in Secrets were not read.`,
+          hint: `If ${workload.name} calls ${service.host}, add ${workload.namespace} to spec.exportTo before meshing it.`,
+        });
+      }
+      continue;
+    }
+
     for (const object of hidden) {
       items.push({
         subject: objectSubject(object),

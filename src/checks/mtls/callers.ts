@@ -1,3 +1,4 @@
+import { maskCredentials } from "../../collect/redact.js";
 import type { ClusterModel, PodView, WorkloadView } from "../../model/cluster.js";
 import type { KubeObject, LabelSelector, Probe } from "../../model/kube.js";
 import { objectSubject } from "../../model/kube.js";
@@ -18,7 +19,7 @@ import {
 } from "./ports.js";
 import { readTelemetry, type TelemetryView } from "./telemetry.js";
 
-/** Where a plaintext caller was found. */
+/** The source that revealed a plaintext caller. */
 export type CallerSource =
   | "telemetry"
   | "ingress"
@@ -44,7 +45,7 @@ export interface PlaintextCaller {
   after?: MtlsMode;
   /** True when the flip to STRICT would reject this caller. */
   blocksStrict: boolean;
-  /** Why the caller does not block, or what keeps it working. */
+  /** The reason the caller does not block, or the policy that keeps it working. */
   note?: string;
   verdict: Verdict;
   hint?: string;
@@ -133,7 +134,7 @@ function judgeModes(today: MtlsMode, after: MtlsMode, meshed: boolean, exception
   };
 }
 
-/** A caller's name followed by its workload subject, or a fallback when the workload is not in the objects. */
+/** Formats a caller's name followed by its workload subject, or a fallback when the workload is not in the objects. */
 function describeCaller(name: string, workload: WorkloadView | undefined, fallback: string): string {
   return `${name} (${workload?.subject ?? fallback})`;
 }
@@ -217,7 +218,7 @@ function namespacesOf(monitor: KubeObject): { any: boolean; names: string[] } {
   return { any: false, names: [monitor.metadata.namespace ?? "default"] };
 }
 
-/** A scrape over HTTPS with client certificates is how Istio's Prometheus integration scrapes through STRICT. */
+/** Tells whether a scrape uses HTTPS with client certificates, as Istio's Prometheus integration does to pass STRICT. */
 function scrapesWithCertificates(endpoint: MonitorEndpoint): boolean {
   const tls = endpoint.tlsConfig ?? {};
   return endpoint.scheme === "https" && (tls.certFile !== undefined || tls.cert !== undefined);
@@ -326,7 +327,10 @@ interface VaultProvider {
   server?: string;
 }
 
-/** The Service a cluster URL names: `name.ns`, `name.ns.svc` or `name.ns.svc.<domain>`; a bare name resolves in `defaultNamespace`. */
+/**
+ * Resolves the Service a cluster URL names: `name.ns`, `name.ns.svc` or `name.ns.svc.<domain>`. A bare
+ * name resolves in `defaultNamespace`.
+ */
 export function serviceOfUrl(
   server: string,
   defaultNamespace: string | undefined,
@@ -338,7 +342,8 @@ export function serviceOfUrl(
     return undefined;
   }
   const parts = url.hostname.split(".");
-  const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+  const defaultPort = url.protocol === "https:" ? 443 : 80;
+  const port = url.port ? Number(url.port) : defaultPort;
   const [name, namespace, third] = parts;
   if (!name) return undefined;
   if (parts.length === 1) return defaultNamespace ? { namespace: defaultNamespace, name, port } : undefined;
@@ -402,7 +407,7 @@ function secretStoreCallers(
         port,
         caller,
         source: "secret-store",
-        evidence: `${objectSubject(store)} server ${server} → ${objectSubject(service)}:${target.port} → container port ${port}`,
+        evidence: `${objectSubject(store)} server ${maskCredentials(server)} → ${objectSubject(service)}:${target.port} → container port ${port}`,
         ...judged,
         hint: judged.blocksStrict
           ? `Keep ${workload.name} PERMISSIVE with a PeerAuthentication that selects it in namespace ${workload.namespace}, or mesh the operator.`
@@ -435,7 +440,7 @@ function podLevelCallers(
         if (!probe || probe.exec) continue;
         const rawPort = probe.httpGet?.port ?? probe.tcpSocket?.port ?? probe.grpc?.port;
         const port = resolveContainerPort(pod, rawPort);
-        const type = probe.httpGet ? "httpGet" : probe.tcpSocket ? "tcpSocket" : probe.grpc ? "grpc" : undefined;
+        const type = probeType(probe);
         if (!type || port === undefined) continue;
         report.read.probes.push([pod.subject, container.name, kind, `${type} ${port}`]);
         if (PROXY_PORTS.has(port) || seenProbes.has(`${port}`)) continue;
@@ -458,7 +463,7 @@ function podLevelCallers(
       }
     }
 
-    // Ports left out of capture are reached in plaintext whatever the policy says.
+    // Ports left out of capture are reached in plaintext whatever mode the policy sets.
     for (const port of uncapturedPorts(
       pod,
       entry.ports.map((mode) => mode.port),
@@ -506,6 +511,13 @@ function podLevelCallers(
   }
 }
 
+function probeType(probe: Probe): "httpGet" | "tcpSocket" | "grpc" | undefined {
+  if (probe.httpGet) return "httpGet";
+  if (probe.tcpSocket) return "tcpSocket";
+  if (probe.grpc) return "grpc";
+  return undefined;
+}
+
 function captureAnnotations(pod: PodView): string {
   const parts: string[] = [];
   for (const key of ["traffic.sidecar.istio.io/excludeInboundPorts", "traffic.sidecar.istio.io/includeInboundPorts"]) {
@@ -517,6 +529,14 @@ function captureAnnotations(pod: PodView): string {
 
 function telemetryCallers(model: ClusterModel, analysis: MtlsAnalysis, report: CallerReport): void {
   const merged = new Map<string, PlaintextCaller>();
+  // Callers the structure already names, by target, to suggest who an unnamed metric caller is.
+  const structuralByTarget = new Map<string, Set<string>>();
+  for (const caller of report.callers) {
+    if (caller.source === "uncaptured-port" || caller.source === "telemetry") continue;
+    const names = structuralByTarget.get(caller.target) ?? new Set<string>();
+    names.add(caller.caller.split(" (")[0] ?? caller.caller);
+    structuralByTarget.set(caller.target, names);
+  }
   for (const series of report.telemetry.plaintext) {
     const workload = findWorkloadByName(model, series.destinationNamespace, series.destinationWorkload);
     const target = workload?.subject ?? `Workload ${series.destinationNamespace}/${series.destinationWorkload}`;
@@ -529,14 +549,10 @@ function telemetryCallers(model: ClusterModel, analysis: MtlsAnalysis, report: C
       continue;
     }
 
-    const structural = report.callers
-      .filter(
-        (caller) => caller.target === target && caller.source !== "uncaptured-port" && caller.source !== "telemetry",
-      )
-      .map((caller) => caller.caller.split(" (")[0]);
+    const structural = [...(structuralByTarget.get(target) ?? [])];
     const candidates =
       structural.length > 0
-        ? `; the cluster's structure names ${[...new Set(structural)].join(", ")} as plaintext callers of it`
+        ? `; the cluster's structure names ${structural.join(", ")} as plaintext callers of it`
         : "";
     const caller = unknownSource
       ? `a caller without a sidecar (source_workload="unknown"; metrics cannot name it, the server sidecar's access log can${candidates})`

@@ -48,7 +48,7 @@ function tlsSettings(rule: KubeObject): TlsSetting[] {
 }
 
 /**
- * The Service a DestinationRule host names. Istio expands a host without dots in the rule's own
+ * Resolves the Service a DestinationRule host names. Istio expands a host without dots in the rule's own
  * namespace; `name.ns.svc.<domain>` names a Service directly; other hosts are outside the registry
  * of Services (ServiceEntry hosts or external names).
  */
@@ -65,7 +65,7 @@ function wildcardMatches(pattern: string, host: string): boolean {
   return pattern.startsWith("*.") && host.toLowerCase().endsWith(pattern.slice(1).toLowerCase());
 }
 
-/** Hosts outside the cluster the mesh knows of: ServiceEntry hosts and the plan's external services. */
+/** Lists the hosts outside the cluster that the mesh registers or the plan names: ServiceEntry hosts and external services. */
 function externalHosts(model: ClusterModel, plan: RolloutPlan | undefined): string[] {
   const hosts = new Set<string>();
   for (const entry of model.list("ServiceEntry"))

@@ -28,7 +28,7 @@ function modeOf(policy: KubeObject): string | undefined {
   return (policy.spec?.mtls as { mode?: string } | undefined)?.mode;
 }
 
-/** A namespace-wide PeerAuthentication outside the root namespace whose PERMISSIVE or DISABLE mode beats a mesh-wide STRICT. */
+/** Finds the namespace-wide PeerAuthentications outside the root namespace whose PERMISSIVE or DISABLE mode beats a mesh-wide STRICT. */
 export function namespaceOverrides(model: ClusterModel): KubeObject[] {
   const root = model.mesh.rootNamespace;
   return model.list("PeerAuthentication").filter((policy) => {
@@ -42,11 +42,11 @@ export function namespaceOverrides(model: ClusterModel): KubeObject[] {
 }
 
 /**
- * The policies of the STRICT flip as the strict phase means it: `PeerAuthentication default` in the
- * root namespace with mode STRICT, and each namespace-wide PERMISSIVE or DISABLE policy set to
- * STRICT too, because istiod applies a namespace policy over the mesh policy and the flip would
- * not reach that namespace otherwise (MP-MTLS-02 warns about each). Workload-level exceptions
- * (policies with a selector, and their portLevelMtls) stay as they are.
+ * Builds the policies of the STRICT flip as the strict phase means it. The flip adds
+ * `PeerAuthentication default` in the root namespace with mode STRICT. It also sets each
+ * namespace-wide PERMISSIVE or DISABLE policy to STRICT, because istiod applies a namespace policy
+ * over the mesh policy, so the flip would not reach that namespace otherwise (MP-MTLS-02 warns
+ * about each). Workload-level exceptions (policies with a selector, and their portLevelMtls) stay.
  */
 export function strictFlipPolicies(model: ClusterModel): KubeObject[] {
   return [
@@ -83,7 +83,7 @@ export class MtlsAnalysis {
   private readonly bySubject = new Map<string, WorkloadMtls>();
   readonly flipPolicies: KubeObject[];
 
-  constructor(private readonly model: ClusterModel) {
+  constructor(model: ClusterModel) {
     this.flipPolicies = strictFlipPolicies(model);
     const index = serviceIndexOf(model);
     for (const workload of model.workloads) {
@@ -119,7 +119,7 @@ export class MtlsAnalysis {
     return this.workloads.filter((entry) => entry.meshed);
   }
 
-  /** The mode of one port today and after the flip; a port the workload does not list takes the workload mode. */
+  /** Returns the mode of one port today and after the flip. A port the workload does not list takes the workload mode. */
   portMode(subject: string, port: number | undefined): PortMode | undefined {
     const entry = this.of(subject);
     if (!entry || port === undefined) return undefined;
@@ -141,7 +141,7 @@ function modeSignature(effective: EffectiveMtls): string {
 
 const analyses = new WeakMap<ClusterModel, MtlsAnalysis>();
 
-/** The mTLS analysis of a model, computed on first use and shared by the checks and the gates. */
+/** Returns the mTLS analysis of a model, computed on first use and shared by the checks and the gates. */
 export function mtlsAnalysisOf(model: ClusterModel): MtlsAnalysis {
   let analysis = analyses.get(model);
   if (!analysis) {

@@ -9,9 +9,9 @@ export const SERVICE_UPSTREAM = "nginx.ingress.kubernetes.io/service-upstream";
 export const UPSTREAM_VHOST = "nginx.ingress.kubernetes.io/upstream-vhost";
 
 /**
- * The ingress-nginx controller workload: the plan's `ingress.workload`, else the controller pods
- * (`app.kubernetes.io/name=ingress-nginx`, component controller) in the plan's ingress namespace or
- * anywhere.
+ * Finds the ingress-nginx controller workload: the plan's `ingress.workload`, else the controller
+ * pods (`app.kubernetes.io/name=ingress-nginx`, component controller) in the plan's ingress
+ * namespace or anywhere.
  */
 export function findIngressController(model: ClusterModel, plan: RolloutPlan | undefined): WorkloadView | undefined {
   const named = plan?.spec.ingress?.workload;
@@ -44,7 +44,7 @@ interface BackendSpec {
   service?: { name?: string; port?: { number?: number; name?: string } };
 }
 
-/** The Service backends an Ingress names, from its default backend and every rule path. */
+/** Lists the Service backends an Ingress names, from its default backend and every rule path. */
 export function ingressBackends(
   ingress: KubeObject,
 ): Array<{ serviceName: string; port: { number?: number; name?: string } }> {
@@ -79,7 +79,7 @@ export interface IngressRoute {
   pod?: PodView;
   /** The container port traffic arrives on; undefined when the chain breaks. */
   containerPort?: number;
-  /** Why the chain could not be followed, when it breaks. */
+  /** The reason the chain could not be followed, when it breaks. */
   broken?: string;
 }
 

@@ -27,10 +27,11 @@ export function strictPlanned(plan: RolloutPlan | undefined): boolean {
 }
 
 /**
- * Judges each PeerAuthentication for the ways istiod ignores or narrows it: shadowed by an older
- * policy of the same level, a selector in the root namespace, port-level settings without a
- * selector or on ports no Service targets, a selector that matches nothing or only pods without a
- * sidecar, and a namespace-wide PERMISSIVE that a mesh-wide STRICT would not reach.
+ * Judges each PeerAuthentication for the ways istiod ignores or narrows it. A policy may be
+ * shadowed by an older one of the same level, or carry a selector in the root namespace. Its
+ * port-level settings may lack a selector or name ports no Service targets. Its selector may match
+ * nothing, or only pods without a sidecar. A namespace-wide PERMISSIVE is not reached by a
+ * mesh-wide STRICT.
  */
 export function judgePolicies(model: ClusterModel, plan: RolloutPlan | undefined): Finding[] {
   const root = model.mesh.rootNamespace;

@@ -38,7 +38,7 @@ export function appContainers(pod: PodView): Container[] {
   return containers.filter((container) => container.name !== PROXY_CONTAINER && container.name !== INIT_CONTAINER);
 }
 
-/** The container port a named or numbered port refers to in a pod; a number is taken as it is. */
+/** Resolves a named or numbered port to a container port of a pod; a number is taken as it is. */
 export function resolveContainerPort(pod: PodView, port: number | string | undefined): number | undefined {
   if (port === undefined) return undefined;
   if (typeof port === "number") return port;
@@ -62,8 +62,9 @@ export function declaredContainerPorts(pod: PodView): number[] {
 }
 
 /**
- * Which Service ports reach which pods, built once per model from each Service's selector through
- * the model's label index, so the cost follows the matches and not the number of pods.
+ * Index from pods to the Service ports that reach them. It is built once per model from each
+ * Service's selector through the model's label index, so the cost follows the matches and not the
+ * number of pods.
  */
 export class ServiceIndex {
   private readonly bindingsByPod = new Map<PodView, ServicePortBinding[]>();
@@ -132,7 +133,7 @@ export class ServiceIndex {
 
 const serviceIndexes = new WeakMap<ClusterModel, ServiceIndex>();
 
-/** The Service index of a model, built on first use and shared by every check of the run. */
+/** Returns the Service index of a model, built on first use and shared by every check of the run. */
 export function serviceIndexOf(model: ClusterModel): ServiceIndex {
   let index = serviceIndexes.get(model);
   if (!index) {

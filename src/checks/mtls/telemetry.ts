@@ -78,7 +78,7 @@ export function readTelemetry(model: ClusterModel): TelemetryView {
   return view;
 }
 
-/** A Kubernetes/Go duration such as `1h`, `15m` or `1h30m0s` in milliseconds; undefined when unparsable or zero. */
+/** Converts a Kubernetes (Go) duration such as `1h`, `15m` or `1h30m0s` to milliseconds; undefined when invalid or zero. */
 export function goDurationMs(text: string | undefined): number | undefined {
   if (!text || !/^(\d+(\.\d+)?(h|m|s|ms))+$/.test(text)) return undefined;
   const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
