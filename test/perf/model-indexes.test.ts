@@ -5,7 +5,8 @@ import { type ClusterModel, buildModel } from "../../src/model/cluster.js";
 import { chartDefaultWebhooks, decideInjection, injectorWebhooks } from "../../src/model/injection.js";
 import type { KubeObject, LabelSelector } from "../../src/model/kube.js";
 import { matchesSelector } from "../../src/model/selectors.js";
-import { namespace, pod } from "../support/builders.js";
+import { composePeerAuthentication } from "../../src/model/mtls.js";
+import { namespace, peerAuthentication, pod } from "../support/builders.js";
 
 // The model's shortcuts (shared injection decisions, the per-namespace label index) must give the
 // same answers as computing each one from scratch.
@@ -26,6 +27,15 @@ function clusterWithOddPods(): KubeObject[] {
     { namespace: "kube-system", name: "ignored-namespace", labels: { app: "odd", "sidecar.istio.io/inject": "true" } },
   ];
   for (const variant of variants) objects.push(pod(variant));
+  objects.push(
+    peerAuthentication("sre", "odd-strict", { selector: { matchLabels: { app: "odd" } }, mtls: { mode: "STRICT" } }, "2026-06-01T00:00:00Z"),
+    peerAuthentication("sre", "odd-disable", { selector: { matchLabels: { app: "odd" } }, mtls: { mode: "DISABLE" } }),
+    peerAuthentication("sre", "host-ports", {
+      selector: { matchLabels: { app: "odd", "sidecar.istio.io/inject": "false" } },
+      portLevelMtls: { "8080": { mode: "DISABLE" } },
+    }),
+    peerAuthentication("istio-system", "misplaced", { selector: { matchLabels: { app: "odd" } }, mtls: { mode: "DISABLE" } }),
+  );
   return objects;
 }
 
@@ -57,6 +67,24 @@ describe("model indexes", () => {
       reasons.add(fresh.reason);
     }
     assert.ok(reasons.size >= 6, `the pods must cover several injection rules, got: ${[...reasons].join(" | ")}`);
+  });
+
+  it("shared mTLS compositions match fresh ones", () => {
+    const root = model.mesh.rootNamespace;
+    const all = model.list("PeerAuthentication");
+    const flip = [peerAuthentication(root, "hypothetical-strict", { mtls: { mode: "STRICT" } })];
+    const workloadPolicies = new Set<string>();
+    for (const view of model.pods) {
+      const policies = all.filter((policy) => policy.metadata.namespace === root || policy.metadata.namespace === view.namespace);
+      assert.deepEqual(model.effectiveMtls(view), composePeerAuthentication(policies, root, view.namespace, view.labels), view.subject);
+      assert.deepEqual(
+        model.composeMtls(view.namespace, view.labels, flip),
+        composePeerAuthentication([...policies, ...flip], root, view.namespace, view.labels),
+        `${view.subject} with a STRICT flip`,
+      );
+      workloadPolicies.add(model.effectiveMtls(view).workload ?? "none");
+    }
+    assert.ok(workloadPolicies.size >= 4, `pods must be selected by several workload policies, got ${[...workloadPolicies].join(", ")}`);
   });
 
   it("podsMatching equals a full scan", () => {

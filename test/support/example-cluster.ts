@@ -366,12 +366,18 @@ export async function verifyLive(
   return { result, state };
 }
 
-/** `verdict subject` of every finding, per check id: what two runs must agree on. */
-export function findingsByCheck(result: RunResult): Map<string, { verdict: string; findings: string[] }> {
+/**
+ * `verdict subject` of every finding, per check id: what two runs must agree on. `sorted` sorts each
+ * check's findings, for runs whose objects came in a different order.
+ */
+export function findingsByCheck(
+  result: RunResult,
+  options: { sorted?: boolean } = {},
+): Map<string, { verdict: string; findings: string[] }> {
   return new Map(
-    result.checks.map((check) => [
-      check.id,
-      { verdict: check.verdict, findings: check.findings.map((finding) => `${finding.verdict} ${finding.subject}`) },
-    ]),
+    result.checks.map((check) => {
+      const findings = check.findings.map((finding) => `${finding.verdict} ${finding.subject}`);
+      return [check.id, { verdict: check.verdict, findings: options.sorted ? findings.sort() : findings }];
+    }),
   );
 }
