@@ -60,8 +60,8 @@ async function verifiedResult(options: VerifyOptions, plan: RolloutPlan | undefi
 
 /**
  * 1 when any check has a verdict at or above `failOn` (fail, or warn and fail), else 0. Phase gates
- * do not count: a NO-GO for the next phase says nothing is broken now, and `meshproof gate` gives
- * pipelines an exit code per phase.
+ * do not count: a NO-GO for the next phase means the next step is not safe yet, not that anything is broken
+ * now, and `meshproof gate` gives pipelines an exit code per phase.
  */
 export function exitCodeOf(result: RunResult, failOn: "fail" | "warn"): number {
   const failing: Verdict[] = failOn === "warn" ? ["fail", "warn"] : ["fail"];

@@ -4,7 +4,7 @@ import type { RunResult } from "../run/result.js";
 export const DIFF_FORMAT = "meshproof.dev/diff/v1";
 
 export interface DiffItem {
-  /** What changed: a finding of a check, a workload's sidecars, a recorded probe, or a policy object. */
+  /** Kind of change: a finding of a check, a workload's sidecars, a recorded probe, or a policy object. */
   kind: "finding" | "check" | "workload" | "probe" | "policy";
   subject: string;
   checkId?: string;
@@ -20,7 +20,7 @@ export interface DiffReport {
   /** Got worse: the report's outages. */
   regressions: DiffItem[];
   improvements: DiffItem[];
-  /** What changed in the mesh itself: workloads newly meshed, policies added, removed or edited. */
+  /** Changes to the mesh itself: workloads newly meshed, policies added, removed or edited. */
   meshChanges: DiffItem[];
 }
 
@@ -98,7 +98,7 @@ function compareFindings(before: RunResult, after: RunResult, report: DiffReport
     });
   }
 
-  // A check whose verdict moved with no finding-level change still counts, so nothing is lost.
+  // A check whose verdict moved with no finding-level change is reported at check level.
   for (const check of after.checks) {
     if (explained.has(check.id) || COMPARED_THROUGH_INVENTORY.has(check.id)) continue;
     const was = before.checks.find((candidate) => candidate.id === check.id);

@@ -7,7 +7,7 @@ function section(title: string, items: DiffItem[], empty: string): string[] {
   return lines;
 }
 
-/** Terminal text of a diff: regressions first, because they are what the change board asks about. */
+/** Renders a diff for the terminal, regressions first because a change board reviews them first. */
 export function renderDiffText(report: DiffReport): string {
   return [
     `meshproof diff: ${report.before.source} (${report.before.capturedAt ?? "capture time unknown"}) → ${report.after.source} (${report.after.capturedAt ?? "capture time unknown"})`,

@@ -1,7 +1,7 @@
 import type { KubeObject, LabelSelector } from "./kube.js";
 import { matchesSelector } from "./selectors.js";
 
-/** What the sidecar injector would do with a pod created now from given labels and annotations. */
+/** Decision of the sidecar injector for a pod created now from given labels and annotations. */
 export interface InjectionDecision {
   injects: boolean;
   /** Why, in the injector's terms: which webhook selects the pod, or which rule skips it. */
@@ -30,7 +30,7 @@ interface WebhookRule {
 const IGNORED_NAMESPACES = new Set(["kube-system", "kube-public"]);
 
 /**
- * The four webhooks the Istio 1.23 chart installs for a revision, used when the input holds no
+ * Returns the four webhooks the Istio 1.23 chart installs for a revision, used when the input has no
  * MutatingWebhookConfiguration.
  */
 export function chartDefaultWebhooks(revision: string): WebhookRule[] {
@@ -81,7 +81,7 @@ export function chartDefaultWebhooks(revision: string): WebhookRule[] {
   ];
 }
 
-/** The injector webhooks of one Istio revision from MutatingWebhookConfiguration objects. */
+/** Reads the injector webhooks of one Istio revision from MutatingWebhookConfiguration objects. */
 export function injectorWebhooks(configurations: KubeObject[], revision: string): WebhookRule[] {
   const names =
     revision === "default"
@@ -102,9 +102,9 @@ export function injectorWebhooks(configurations: KubeObject[], revision: string)
 }
 
 /**
- * Decides injection as the webhook and the injector do: the webhook selectors see only labels, so
- * the `sidecar.istio.io/inject` annotation can opt a pod out but never in; the label, when set,
- * wins over the annotation; hostNetwork pods are always skipped.
+ * Decides injection as the webhook and the injector do. The webhook selectors see only labels, so
+ * the `sidecar.istio.io/inject` annotation can opt a pod out but never in. The label, when set,
+ * wins over the annotation, and hostNetwork pods are always skipped.
  */
 export function decideInjection(
   target: InjectionTarget,

@@ -1,8 +1,8 @@
 import type { LabelSelector } from "./kube.js";
 
 /**
- * Whether labels satisfy a Kubernetes label selector. An empty selector matches everything, as in
- * the API; callers that treat "no selector" differently must check for that themselves.
+ * Tests whether labels satisfy a Kubernetes label selector. An empty selector matches everything,
+ * as in the API, so callers that treat "no selector" differently must check for it themselves.
  */
 export function matchesSelector(
   selector: LabelSelector | undefined,

@@ -11,7 +11,7 @@ export interface PodTemplate {
   spec: PodSpec;
 }
 
-/** The pod template a controller object declares, read from the path its kind uses. */
+/** Reads the pod template a controller object declares, from the path its kind uses. */
 export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
   const template =
     object.kind === "CronJob"
@@ -45,7 +45,7 @@ export class OwnerResolver {
     return this.byKey.get(`${kind}/${namespace}/${name}`);
   }
 
-  /** The workload a pod belongs to: its subject, kind and controller object (absent for a bare pod). */
+  /** Finds the workload a pod belongs to: its subject, kind and controller object (absent for a bare pod). */
   resolve(pod: Pod): { subject: string; kind: WorkloadKind; namespace: string; name: string; object?: KubeObject } {
     const namespace = pod.metadata.namespace ?? "default";
     const owner =

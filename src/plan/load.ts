@@ -54,7 +54,7 @@ export function parsePlan(text: string, file: string): RolloutPlan {
   );
 }
 
-/** The line of an issue: for an unknown field, the line of that field rather than its parent. */
+/** Finds the line of an issue; for an unknown field, the line of that field rather than its parent. */
 function locateIssue(issue: z.core.$ZodIssue, text: string): number | undefined {
   if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) {
     return locatePath(text, [...issue.path, issue.keys[0]]) ?? locatePath(text, issue.path);

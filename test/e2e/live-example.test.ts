@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,6 +10,7 @@ import { readSnapshot } from "../../src/collect/snapshot/read.js";
 import type { CollectedState } from "../../src/collect/types.js";
 import type { RunResult } from "../../src/run/result.js";
 import { runVerification } from "../../src/run/run.js";
+import { type CliRun, meshproof } from "../support/cli.js";
 import type { AuditEntry } from "../support/fake-apiserver.js";
 import {
   EXAMPLE_CONTEXT,
@@ -20,7 +20,6 @@ import {
   EXAMPLE_SVID,
   type ExampleCluster,
   findingsByCheck,
-  REPO_ROOT,
   startExampleCluster,
 } from "../support/example-cluster.js";
 import { deployRbacRoles, grantedPermissions } from "../support/rbac.js";
@@ -40,35 +39,6 @@ const LIVE_EVIDENCE_CHECKS = new Set(["MP-TD-01", "MP-SP-01", "MP-SP-02", "MP-SP
  * capture time instead, in "agrees at the example's capture time".
  */
 const TIME_DEPENDENT_CHECKS = new Set(["MP-HEALTH-02", "MP-CP-02"]);
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Run `meshproof ARGS` from source in a child process. It must not block this process, because the
- * fake API server the child talks to runs here.
- */
-function meshproof(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli.ts"), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function parseResult(run: CliRun, what: string): RunResult {
   assert.equal(run.code, 0, `${what} exited ${run.code}: ${run.stderr}`);

@@ -125,3 +125,25 @@ export function grantedPermissions(roles: readonly KubeObject[]): GrantedPermiss
   }
   return granted;
 }
+
+/** Copy `roles` with one permission taken away, splitting a rule where it granted more than that permission. */
+export function withoutPermission(
+  roles: readonly KubeObject[],
+  verb: string,
+  group: string,
+  resource: string,
+): KubeObject[] {
+  return roles.map((role) => {
+    const rules = ((role.rules as PolicyRule[] | undefined) ?? []).flatMap((rule) => {
+      const grants =
+        (rule.apiGroups ?? []).includes(group) &&
+        (rule.resources ?? []).includes(resource) &&
+        (rule.verbs ?? []).includes(verb);
+      if (!grants) return [rule];
+      const others = { ...rule, resources: (rule.resources ?? []).filter((candidate) => candidate !== resource) };
+      const remaining = { ...rule, resources: [resource], verbs: (rule.verbs ?? []).filter((name) => name !== verb) };
+      return [others, remaining].filter((split) => (split.resources?.length ?? 0) > 0 && (split.verbs?.length ?? 0) > 0);
+    });
+    return { ...role, rules };
+  });
+}
