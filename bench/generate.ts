@@ -13,7 +13,7 @@ import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
 import { type CollectedState, SNAPSHOT_FORMAT } from "../src/collect/types.js";
 import type { Container, ContainerStatus, KubeObject, Volume } from "../src/model/kube.js";
-import { type RolloutPlan, planSchema } from "../src/plan/schema.js";
+import { planSchema, type RolloutPlan } from "../src/plan/schema.js";
 
 export interface ClusterShape {
   /** Total number of pods, system pods included. At least 50, so the control plane fits. */
@@ -64,6 +64,8 @@ interface WorkloadPlan {
   createdAt: string;
   env?: Container["env"];
   hostNetwork?: boolean;
+  /** Control-plane and node agents: kept healthy, so failures land on app workloads only. */
+  system?: boolean;
 }
 
 interface NamespacePlan {
@@ -108,7 +110,10 @@ function suffix(random: () => number, length: number): string {
 }
 
 function uidOf(random: () => number): string {
-  const hex = () => Math.floor(random() * 0x1_0000_0000).toString(16).padStart(8, "0");
+  const hex = () =>
+    Math.floor(random() * 0x1_0000_0000)
+      .toString(16)
+      .padStart(8, "0");
   const a = hex();
   const b = hex();
   const c = hex();
@@ -163,9 +168,17 @@ export function layoutCluster(shape: ClusterShape): ClusterLayout {
       meshed: false,
       workloads: [
         systemWorkload("Deployment", "kube-system", "coredns", 2, "registry.k8s.io/coredns/coredns:v1.11.3", [53]),
-        systemWorkload("DaemonSet", "kube-system", "kube-proxy", nodeCount, "registry.k8s.io/kube-proxy:v1.36.1", [10249], {
-          hostNetwork: true,
-        }),
+        systemWorkload(
+          "DaemonSet",
+          "kube-system",
+          "kube-proxy",
+          nodeCount,
+          "registry.k8s.io/kube-proxy:v1.36.1",
+          [10249],
+          {
+            hostNetwork: true,
+          },
+        ),
       ],
     },
     {
@@ -173,17 +186,23 @@ export function layoutCluster(shape: ClusterShape): ClusterLayout {
       labels: {},
       meshed: false,
       workloads: [
-        systemWorkload("Deployment", "istio-system", "istiod", istiodReplicas, `docker.io/istio/pilot:${ISTIO_VERSION}`, [
-          8080, 15010, 15012, 15014, 15017,
-        ], {
-          containers: ["discovery"],
-          env: [
-            { name: "ENABLE_NATIVE_SIDECARS", value: "true" },
-            { name: "PILOT_ENABLE_WORKLOAD_ENTRY_AUTOREGISTRATION", value: "true" },
-            { name: "REVISION", value: "default" },
-            { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-          ],
-        }),
+        systemWorkload(
+          "Deployment",
+          "istio-system",
+          "istiod",
+          istiodReplicas,
+          `docker.io/istio/pilot:${ISTIO_VERSION}`,
+          [8080, 15010, 15012, 15014, 15017],
+          {
+            containers: ["discovery"],
+            env: [
+              { name: "ENABLE_NATIVE_SIDECARS", value: "true" },
+              { name: "PILOT_ENABLE_WORKLOAD_ENTRY_AUTOREGISTRATION", value: "true" },
+              { name: "REVISION", value: "default" },
+              { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+            ],
+          },
+        ),
       ],
     },
     {
@@ -201,10 +220,25 @@ export function layoutCluster(shape: ClusterShape): ClusterLayout {
       labels: {},
       meshed: false,
       workloads: [
-        systemWorkload("DaemonSet", "spire-system", "spire-agent", nodeCount, "ghcr.io/spiffe/spire-agent:1.10.4", [9982]),
-        systemWorkload("DaemonSet", "spire-system", "spire-spiffe-csi-driver", nodeCount, "ghcr.io/spiffe/spiffe-csi-driver:0.2.6", [], {
-          containers: ["spiffe-csi-driver", "node-driver-registrar"],
-        }),
+        systemWorkload(
+          "DaemonSet",
+          "spire-system",
+          "spire-agent",
+          nodeCount,
+          "ghcr.io/spiffe/spire-agent:1.10.4",
+          [9982],
+        ),
+        systemWorkload(
+          "DaemonSet",
+          "spire-system",
+          "spire-spiffe-csi-driver",
+          nodeCount,
+          "ghcr.io/spiffe/spiffe-csi-driver:0.2.6",
+          [],
+          {
+            containers: ["spiffe-csi-driver", "node-driver-registrar"],
+          },
+        ),
       ],
     },
     {
@@ -212,15 +246,23 @@ export function layoutCluster(shape: ClusterShape): ClusterLayout {
       labels: {},
       meshed: false,
       workloads: [
-        systemWorkload("Deployment", "ingress-nginx", "ingress-nginx-controller", 2, "registry.k8s.io/ingress-nginx/controller:v1.11.2", [
-          80, 443, 8443,
-        ]),
+        systemWorkload(
+          "Deployment",
+          "ingress-nginx",
+          "ingress-nginx-controller",
+          2,
+          "registry.k8s.io/ingress-nginx/controller:v1.11.2",
+          [80, 443, 8443],
+        ),
       ],
     },
   ];
-  const systemPods = system.flatMap((namespace) => namespace.workloads).reduce((sum, workload) => sum + workload.replicas, 0);
+  const systemPods = system
+    .flatMap((namespace) => namespace.workloads)
+    .reduce((sum, workload) => sum + workload.replicas, 0);
   const appPods = full.pods - systemPods;
-  if (appPods < 1) throw new RangeError(`${full.pods} pods do not leave room for app pods after ${systemPods} system pods`);
+  if (appPods < 1)
+    throw new RangeError(`${full.pods} pods do not leave room for app pods after ${systemPods} system pods`);
 
   const namespaceCount = Math.max(2, Math.round(appPods / PODS_PER_NAMESPACE));
   const apps: NamespacePlan[] = [];
@@ -273,6 +315,7 @@ function systemWorkload(
     containers: [name],
     templateHash: "7d9f8c6b5",
     createdAt: "2026-05-02T09:12:44Z",
+    system: true,
     ...extra,
   };
 }
@@ -285,7 +328,12 @@ function appWorkloads(random: () => number, namespace: string, meshed: boolean, 
   while (podsLeft > 0) {
     const roll = random();
     const kind: WorkloadPlan["kind"] = roll < 0.84 ? "Deployment" : roll < 0.95 ? "StatefulSet" : "CronJob";
-    const wanted = kind === "Deployment" ? pick(random, [1, 2, 2, 3, 3, 3, 4, 6]) : kind === "StatefulSet" ? pick(random, [1, 3]) : 1;
+    const wanted =
+      kind === "Deployment"
+        ? pick(random, [1, 2, 2, 3, 3, 3, 4, 6])
+        : kind === "StatefulSet"
+          ? pick(random, [1, 3])
+          : 1;
     const replicas = Math.min(wanted, podsLeft);
     podsLeft -= replicas;
 
@@ -390,7 +438,10 @@ export function generatedPlanDocument(shape: ClusterShape): Record<string, unkno
         namespaces: layout.meshedNamespaces,
         workloads: canary ? [{ kind: "Deployment", namespace: "sre", name: canary.name, canary: true }] : [],
       },
-      datastores: DATASTORE_NAMES.map((name) => ({ name, selector: { matchLabels: { "app.kubernetes.io/name": name } } })),
+      datastores: DATASTORE_NAMES.map((name) => ({
+        name,
+        selector: { matchLabels: { "app.kubernetes.io/name": name } },
+      })),
       phases: {
         current: { id: "mesh-http-apps", mtls: "PERMISSIVE", title: "Mesh the HTTP app services" },
         next: [
@@ -412,7 +463,13 @@ export function generatedPlanDocument(shape: ClusterShape): Record<string, unkno
         },
       ],
       policyExceptions: [
-        { kind: "PeerAuthentication", namespace: "sre", name: "vault-permissive", reason: "ESO calls Vault without a sidecar", mode: "PERMISSIVE" },
+        {
+          kind: "PeerAuthentication",
+          namespace: "sre",
+          name: "vault-permissive",
+          reason: "ESO calls Vault without a sidecar",
+          mode: "PERMISSIVE",
+        },
       ],
       ingress: { namespace: "ingress-nginx", workload: "Deployment ingress-nginx/ingress-nginx-controller" },
       unmeshedClients: [{ namespace: "ingress-nginx", description: "ingress-nginx controller" }],
@@ -473,7 +530,11 @@ function nodeObject(random: () => number, name: string): KubeObject {
         { type: "DiskPressure", status: "False", lastTransitionTime: "2026-04-11T07:21:02Z" },
         { type: "Ready", status: "True", lastTransitionTime: "2026-04-11T07:21:32Z" },
       ],
-      nodeInfo: { kubeletVersion: "v1.36.1", containerRuntimeVersion: "containerd://1.7.22", osImage: "Debian GNU/Linux 12 (bookworm)" },
+      nodeInfo: {
+        kubeletVersion: "v1.36.1",
+        containerRuntimeVersion: "containerd://1.7.22",
+        osImage: "Debian GNU/Linux 12 (bookworm)",
+      },
     },
   };
 }
@@ -500,7 +561,8 @@ function clusterScopedObjects(random: () => number, layout: ClusterLayout): Kube
     admissionReviewVersions: ["v1"],
     clientConfig: {
       service: { name: "istiod", namespace: "istio-system", path: "/inject", port: 443 },
-      caBundle: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvRENDQWVTZ0F3SUJBZ0lRYz0KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=",
+      caBundle:
+        "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvRENDQWVTZ0F3SUJBZ0lRYz0KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=",
     },
     failurePolicy: "Fail",
     namespaceSelector,
@@ -562,18 +624,30 @@ function clusterScopedObjects(random: () => number, layout: ClusterLayout): Kube
       metadata: { name: "csi.spiffe.io", uid: uidOf(random), creationTimestamp: "2026-05-02T09:12:40Z" },
       spec: { attachRequired: false, podInfoOnMount: true, volumeLifecycleModes: ["Ephemeral"] },
     },
-    clusterSpiffeId(random, "istio-workloads", { matchExpressions: [{ key: "istio-injection", operator: "In", values: ["enabled"] }] }),
+    clusterSpiffeId(random, "istio-workloads", {
+      matchExpressions: [{ key: "istio-injection", operator: "In", values: ["enabled"] }],
+    }),
     clusterSpiffeId(random, "ingress-nginx", { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }),
     {
       apiVersion: "spire.spiffe.io/v1alpha1",
       kind: "ClusterSPIFFEID",
       metadata: { name: "workers", uid: uidOf(random), creationTimestamp: "2026-06-28T18:05:00Z" },
       spec: {
-        spiffeIDTemplate: "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}",
-        namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: layout.unmeshedNamespaces }] },
+        spiffeIDTemplate:
+          "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}",
+        namespaceSelector: {
+          matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: layout.unmeshedNamespaces }],
+        },
         podSelector: { matchLabels: { "security.istio.io/tlsMode": "istio" } },
       },
-      status: { stats: { namespacesSelected: layout.unmeshedNamespaces.length, podsSelected: 0, entriesToSet: 0, entryFailures: 0 } },
+      status: {
+        stats: {
+          namespacesSelected: layout.unmeshedNamespaces.length,
+          podsSelected: 0,
+          entriesToSet: 0,
+          entryFailures: 0,
+        },
+      },
     },
   ];
 }
@@ -588,7 +662,9 @@ function clusterSpiffeId(random: () => number, name: string, namespaceSelector: 
       namespaceSelector,
       podSelector: { matchLabels: { "security.istio.io/tlsMode": "istio" } },
     },
-    status: { stats: { namespacesSelected: 1, podsSelected: 0, entriesToSet: 0, entryFailures: 0, podEntryRenderFailures: 0 } },
+    status: {
+      stats: { namespacesSelected: 1, podsSelected: 0, entriesToSet: 0, entryFailures: 0, podEntryRenderFailures: 0 },
+    },
   };
 }
 
@@ -596,32 +672,51 @@ function clusterSpiffeId(random: () => number, name: string, namespaceSelector: 
 function namespaceBasics(random: () => number, namespace: NamespacePlan): KubeObject[] {
   const objects: KubeObject[] = [
     configMapObject(random, namespace.name, "kube-root-ca.crt", {
-      "ca.crt": "-----BEGIN CERTIFICATE-----\nMIIDJzCCAg+gAwIBAgICBnUwDQYJKoZIhvcNAQELBQAwMzEVMBMGA1UECgwMRGln\n-----END CERTIFICATE-----\n",
+      "ca.crt":
+        "-----BEGIN CERTIFICATE-----\nMIIDJzCCAg+gAwIBAgICBnUwDQYJKoZIhvcNAQELBQAwMzEVMBMGA1UECgwMRGln\n-----END CERTIFICATE-----\n",
     }),
     {
       apiVersion: "v1",
       kind: "ServiceAccount",
-      metadata: { name: "default", namespace: namespace.name, uid: uidOf(random), creationTimestamp: "2026-04-11T07:25:00Z" },
+      metadata: {
+        name: "default",
+        namespace: namespace.name,
+        uid: uidOf(random),
+        creationTimestamp: "2026-04-11T07:25:00Z",
+      },
     },
     {
       apiVersion: "v1",
       kind: "Secret",
-      metadata: { name: "registry-pull", namespace: namespace.name, uid: uidOf(random), creationTimestamp: "2026-04-11T07:25:00Z" },
+      metadata: {
+        name: "registry-pull",
+        namespace: namespace.name,
+        uid: uidOf(random),
+        creationTimestamp: "2026-04-11T07:25:00Z",
+      },
       type: "kubernetes.io/dockerconfigjson",
-      data: { ".dockerconfigjson": "eyJhdXRocyI6eyJyZWdpc3RyeS5leGFtcGxlLmNvbSI6eyJhdXRoIjoiYm1WMlpYSTZjMlZsYmc9PSJ9fX0=" },
+      data: {
+        ".dockerconfigjson": "eyJhdXRocyI6eyJyZWdpc3RyeS5leGFtcGxlLmNvbSI6eyJhdXRoIjoiYm1WMlpYSTZjMlZsYmc9PSJ9fX0=",
+      },
     },
   ];
   if (namespace.meshed) {
     objects.push(
       configMapObject(random, namespace.name, "istio-ca-root-cert", {
-        "root-cert.pem": "-----BEGIN CERTIFICATE-----\nMIIC/DCCAeSgAwIBAgIQc2VsZi1zaWduZWQgcm9vdA==\n-----END CERTIFICATE-----\n",
+        "root-cert.pem":
+          "-----BEGIN CERTIFICATE-----\nMIIC/DCCAeSgAwIBAgIQc2VsZi1zaWduZWQgcm9vdA==\n-----END CERTIFICATE-----\n",
       }),
     );
   }
   return objects;
 }
 
-function configMapObject(random: () => number, namespace: string, name: string, data: Record<string, string>): KubeObject {
+function configMapObject(
+  random: () => number,
+  namespace: string,
+  name: string,
+  data: Record<string, string>,
+): KubeObject {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -667,9 +762,14 @@ function istioObjects(random: () => number, layout: ClusterLayout): KubeObject[]
     configMapObject(random, "istio-system", "istio", { mesh, meshNetworks: "networks: {}" }),
     configMapObject(random, "istio-system", "istio-sidecar-injector", {
       config: injectorConfig,
-      values: JSON.stringify({ global: { proxy: { image: "proxyv2" }, tag: ISTIO_VERSION }, pilot: { env: { ENABLE_NATIVE_SIDECARS: "true" } } }),
+      values: JSON.stringify({
+        global: { proxy: { image: "proxyv2" }, tag: ISTIO_VERSION },
+        pilot: { env: { ENABLE_NATIVE_SIDECARS: "true" } },
+      }),
     }),
-    istioResource(random, "security.istio.io/v1", "PeerAuthentication", "istio-system", "default", { mtls: { mode: "PERMISSIVE" } }),
+    istioResource(random, "security.istio.io/v1", "PeerAuthentication", "istio-system", "default", {
+      mtls: { mode: "PERMISSIVE" },
+    }),
     istioResource(random, "networking.istio.io/v1", "ServiceEntry", "istio-system", "managed-postgres", {
       hosts: [EXTERNAL_DB_HOST],
       location: "MESH_EXTERNAL",
@@ -714,7 +814,9 @@ function spireServerConfig(random: () => number): KubeObject[] {
   ].join("\n");
   return [
     configMapObject(random, "spire-server", "spire-server", { "server.conf": server }),
-    configMapObject(random, "spire-server", "spire-controller-manager", { "controller-manager-config.yaml": controllerManager }),
+    configMapObject(random, "spire-server", "spire-controller-manager", {
+      "controller-manager-config.yaml": controllerManager,
+    }),
   ];
 }
 
@@ -743,7 +845,9 @@ function spireAgentConfig(random: () => number): KubeObject[] {
 /** PeerAuthentications, DestinationRules, AuthorizationPolicies and a Sidecar of a meshed namespace. */
 function meshPolicies(random: () => number, namespace: NamespacePlan): KubeObject[] {
   const objects: KubeObject[] = [
-    istioResource(random, "security.istio.io/v1", "PeerAuthentication", namespace.name, "default", { mtls: { mode: "PERMISSIVE" } }),
+    istioResource(random, "security.istio.io/v1", "PeerAuthentication", namespace.name, "default", {
+      mtls: { mode: "PERMISSIVE" },
+    }),
     istioResource(random, "networking.istio.io/v1", "Sidecar", namespace.name, "default", {
       egress: [{ hosts: ["./*", "istio-system/*"] }],
     }),
@@ -758,14 +862,28 @@ function meshPolicies(random: () => number, namespace: NamespacePlan): KubeObjec
   if (datastore) {
     // A workload-level exception that keeps an unmeshed datastore reachable from sidecar-less callers.
     objects.push(
-      istioResource(random, "security.istio.io/v1", "PeerAuthentication", namespace.name, `${datastore.name}-permissive`, {
-        selector: { matchLabels: { app: datastore.name } },
-        mtls: { mode: "PERMISSIVE" },
-      }),
-      istioResource(random, "networking.istio.io/v1", "DestinationRule", namespace.name, `${datastore.name}-plaintext`, {
-        host: `${datastore.name}.${namespace.name}.svc.cluster.local`,
-        trafficPolicy: { tls: { mode: "DISABLE" } },
-      }),
+      istioResource(
+        random,
+        "security.istio.io/v1",
+        "PeerAuthentication",
+        namespace.name,
+        `${datastore.name}-permissive`,
+        {
+          selector: { matchLabels: { app: datastore.name } },
+          mtls: { mode: "PERMISSIVE" },
+        },
+      ),
+      istioResource(
+        random,
+        "networking.istio.io/v1",
+        "DestinationRule",
+        namespace.name,
+        `${datastore.name}-plaintext`,
+        {
+          host: `${datastore.name}.${namespace.name}.svc.cluster.local`,
+          trafficPolicy: { tls: { mode: "DISABLE" } },
+        },
+      ),
     );
   }
   namespace.workloads.forEach((workload, index) => {
@@ -783,11 +901,18 @@ function meshPolicies(random: () => number, namespace: NamespacePlan): KubeObjec
     );
     if (index % 20 === 0) {
       objects.push(
-        istioResource(random, "security.istio.io/v1", "PeerAuthentication", namespace.name, `${workload.name}-metrics`, {
-          selector: { matchLabels: { app: workload.name } },
-          mtls: { mode: "UNSET" },
-          portLevelMtls: { "9090": { mode: "DISABLE" } },
-        }),
+        istioResource(
+          random,
+          "security.istio.io/v1",
+          "PeerAuthentication",
+          namespace.name,
+          `${workload.name}-metrics`,
+          {
+            selector: { matchLabels: { app: workload.name } },
+            mtls: { mode: "UNSET" },
+            portLevelMtls: { "9090": { mode: "DISABLE" } },
+          },
+        ),
       );
     }
   });
@@ -843,7 +968,11 @@ function workloadObjects(random: () => number, workload: WorkloadPlan): KubeObje
       apiVersion: "batch/v1",
       kind: "CronJob",
       metadata,
-      spec: { schedule: "0 * * * *", concurrencyPolicy: "Forbid", jobTemplate: { spec: { template: { ...template, spec: { ...template.spec, restartPolicy: "OnFailure" } } } } },
+      spec: {
+        schedule: "0 * * * *",
+        concurrencyPolicy: "Forbid",
+        jobTemplate: { spec: { template: { ...template, spec: { ...template.spec, restartPolicy: "OnFailure" } } } },
+      },
       status: { lastScheduleTime: "2026-06-28T21:00:00Z", lastSuccessfulTime: "2026-06-28T21:01:12Z" },
     });
     objects.push({
@@ -855,7 +984,9 @@ function workloadObjects(random: () => number, workload: WorkloadPlan): KubeObje
         uid: uidOf(random),
         creationTimestamp: "2026-06-28T21:00:00Z",
         labels,
-        ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: workload.name, uid: metadata.uid, controller: true }],
+        ownerReferences: [
+          { apiVersion: "batch/v1", kind: "CronJob", name: workload.name, uid: metadata.uid, controller: true },
+        ],
       },
       spec: { completions: 1, parallelism: 1, template },
       status: { succeeded: 1, startTime: "2026-06-28T21:00:00Z", completionTime: "2026-06-28T21:01:12Z" },
@@ -865,8 +996,18 @@ function workloadObjects(random: () => number, workload: WorkloadPlan): KubeObje
 
   const replicaCounts =
     workload.kind === "DaemonSet"
-      ? { desiredNumberScheduled: workload.replicas, currentNumberScheduled: workload.replicas, numberReady: workload.replicas, numberAvailable: workload.replicas }
-      : { replicas: workload.replicas, readyReplicas: workload.replicas, availableReplicas: workload.replicas, updatedReplicas: workload.replicas };
+      ? {
+          desiredNumberScheduled: workload.replicas,
+          currentNumberScheduled: workload.replicas,
+          numberReady: workload.replicas,
+          numberAvailable: workload.replicas,
+        }
+      : {
+          replicas: workload.replicas,
+          readyReplicas: workload.replicas,
+          availableReplicas: workload.replicas,
+          updatedReplicas: workload.replicas,
+        };
   objects.push({
     apiVersion: "apps/v1",
     kind: workload.kind,
@@ -895,7 +1036,9 @@ function workloadObjects(random: () => number, workload: WorkloadPlan): KubeObje
           uid: uidOf(random),
           creationTimestamp: workload.createdAt,
           labels: { app: workload.name, "pod-template-hash": hash },
-          ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: workload.name, uid: metadata.uid, controller: true }],
+          ownerReferences: [
+            { apiVersion: "apps/v1", kind: "Deployment", name: workload.name, uid: metadata.uid, controller: true },
+          ],
         },
         spec: { replicas, selector: { matchLabels: { app: workload.name, "pod-template-hash": hash } } },
         status: { replicas, readyReplicas: replicas, observedGeneration: 2 },
@@ -907,11 +1050,24 @@ function workloadObjects(random: () => number, workload: WorkloadPlan): KubeObje
     objects.push({
       apiVersion: "v1",
       kind: "Service",
-      metadata: { name: workload.name, namespace: workload.namespace, uid: uidOf(random), creationTimestamp: workload.createdAt, labels: { app: workload.name } },
+      metadata: {
+        name: workload.name,
+        namespace: workload.namespace,
+        uid: uidOf(random),
+        creationTimestamp: workload.createdAt,
+        labels: { app: workload.name },
+      },
       spec: {
-        ...(workload.kind === "StatefulSet" ? { clusterIP: "None" } : { clusterIP: `10.245.${Math.floor(random() * 255)}.${Math.floor(random() * 255)}` }),
+        ...(workload.kind === "StatefulSet"
+          ? { clusterIP: "None" }
+          : { clusterIP: `10.245.${Math.floor(random() * 255)}.${Math.floor(random() * 255)}` }),
         selector,
-        ports: workload.ports.map((port) => ({ name: portName(port), port: port === 8080 ? 80 : port, targetPort: port, protocol: "TCP" })),
+        ports: workload.ports.map((port) => ({
+          name: portName(port),
+          port: port === 8080 ? 80 : port,
+          targetPort: port,
+          protocol: "TCP",
+        })),
         type: "ClusterIP",
       },
     });
@@ -920,7 +1076,12 @@ function workloadObjects(random: () => number, workload: WorkloadPlan): KubeObje
     objects.push({
       apiVersion: "v1",
       kind: "ServiceAccount",
-      metadata: { name: workload.serviceAccount, namespace: workload.namespace, uid: uidOf(random), creationTimestamp: workload.createdAt },
+      metadata: {
+        name: workload.serviceAccount,
+        namespace: workload.namespace,
+        uid: uidOf(random),
+        creationTimestamp: workload.createdAt,
+      },
     });
   }
   if (!workload.datastore && workload.sidecar !== "none" && workload.ports.length > 0) {
@@ -982,7 +1143,11 @@ function appEnv(workload: WorkloadPlan): Container["env"] {
 /** One pod of a workload, shaped as the API server returns it after injection and scheduling. */
 function podObject(random: () => number, workload: WorkloadPlan, replica: number, nodeName: string): KubeObject {
   const hashOrOrdinal =
-    workload.kind === "StatefulSet" ? String(replica) : workload.kind === "Deployment" ? `${workload.templateHash}-${suffix(random, 5)}` : suffix(random, 5);
+    workload.kind === "StatefulSet"
+      ? String(replica)
+      : workload.kind === "Deployment"
+        ? `${workload.templateHash}-${suffix(random, 5)}`
+        : suffix(random, 5);
   const name =
     workload.kind === "CronJob" ? `${workload.name}-29183040-${hashOrOrdinal}` : `${workload.name}-${hashOrOrdinal}`;
   const owner =
@@ -997,9 +1162,17 @@ function podObject(random: () => number, workload: WorkloadPlan, replica: number
   const createdMinutesAgo = workload.kind === "CronJob" ? 40 : 60 + Math.floor(random() * 60 * 24 * 3);
   const createdAt = minutesBefore(createdMinutesAgo);
 
-  const roll = random();
+  const roll = workload.system ? 1 : random();
   const state: "running" | "crashloop" | "initializing" | "succeeded" =
-    workload.kind === "CronJob" ? "succeeded" : roll < 0.01 ? "crashloop" : roll < 0.015 && sidecar === "native" ? "initializing" : "running";
+    workload.kind === "CronJob"
+      ? "succeeded"
+      : roll < 0.01
+        ? "crashloop"
+        : roll < 0.015 && sidecar === "native"
+          ? "initializing"
+          : "running";
+  // Besides crash loops, one pod in twenty restarted once when it started, as apps do while a
+  // dependency comes up.
   const restarts = state === "crashloop" ? 5 + Math.floor(random() * 40) : random() < 0.05 ? 1 : 0;
 
   const labels: Record<string, string> = { ...workloadLabels(workload) };
@@ -1022,7 +1195,10 @@ function podObject(random: () => number, workload: WorkloadPlan, replica: number
           readinessProbe:
             sidecar === "none"
               ? { httpGet: { path: "/ready", port: 8080, scheme: "HTTP" }, periodSeconds: 10 }
-              : { httpGet: { path: `/app-health/${containerName}/readyz`, port: 15020, scheme: "HTTP" }, periodSeconds: 10 },
+              : {
+                  httpGet: { path: `/app-health/${containerName}/readyz`, port: 15020, scheme: "HTTP" },
+                  periodSeconds: 10,
+                },
         }
       : {}),
     volumeMounts: [{ name: "kube-api-access", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" }],
@@ -1038,7 +1214,12 @@ function podObject(random: () => number, workload: WorkloadPlan, replica: number
     ],
     ports: [{ name: "http-envoy-prom", containerPort: 15090, protocol: "TCP" }],
     readinessProbe: { httpGet: { path: "/healthz/ready", port: 15021 }, periodSeconds: 15 },
-    ...(sidecar === "native" ? { restartPolicy: "Always", startupProbe: { httpGet: { path: "/healthz/ready", port: 15021 }, periodSeconds: 1 } } : {}),
+    ...(sidecar === "native"
+      ? {
+          restartPolicy: "Always",
+          startupProbe: { httpGet: { path: "/healthz/ready", port: 15021 }, periodSeconds: 1 },
+        }
+      : {}),
     volumeMounts: [
       { name: "workload-socket", mountPath: "/var/run/secrets/workload-spiffe-uds" },
       { name: "istio-envoy", mountPath: "/etc/istio/proxy" },
@@ -1052,7 +1233,14 @@ function podObject(random: () => number, workload: WorkloadPlan, replica: number
       : [
           { name: "workload-socket", csi: { driver: "csi.spiffe.io", readOnly: true } },
           { name: "istio-envoy", emptyDir: { medium: "Memory" } },
-          { name: "istio-token", projected: { sources: [{ serviceAccountToken: { audience: "istio-ca", expirationSeconds: 43200, path: "istio-token" } }] } },
+          {
+            name: "istio-token",
+            projected: {
+              sources: [
+                { serviceAccountToken: { audience: "istio-ca", expirationSeconds: 43200, path: "istio-token" } },
+              ],
+            },
+          },
           { name: "kube-api-access", projected: { defaultMode: 420 } },
         ];
 
@@ -1065,13 +1253,28 @@ function podObject(random: () => number, workload: WorkloadPlan, replica: number
     restartCount: restarts,
     state:
       state === "crashloop"
-        ? { waiting: { reason: "CrashLoopBackOff", message: `back-off 5m0s restarting failed container=${containerName} pod=${name}` } }
+        ? {
+            waiting: {
+              reason: "CrashLoopBackOff",
+              message: `back-off 5m0s restarting failed container=${containerName} pod=${name}`,
+            },
+          }
         : state === "initializing"
           ? { waiting: { reason: "PodInitializing" } }
           : state === "succeeded"
             ? { terminated: { reason: "Completed", exitCode: 0, startedAt, finishedAt: minutesBefore(39) } }
             : { running: { startedAt } },
-    ...(restarts > 0 ? { lastState: { terminated: { reason: "Error", exitCode: 1, finishedAt: minutesBefore(3) } } } : {}),
+    ...(restarts > 0
+      ? {
+          lastState: {
+            terminated: {
+              reason: "Error",
+              exitCode: 1,
+              finishedAt: state === "crashloop" ? minutesBefore(3) : startedAt,
+            },
+          },
+        }
+      : {}),
   }));
   const proxyStatus: ContainerStatus = {
     name: "istio-proxy",
@@ -1100,7 +1303,11 @@ function podObject(random: () => number, workload: WorkloadPlan, replica: number
       ownerReferences: [{ ...owner, uid: uidOf(random), controller: true }],
     },
     spec: {
-      ...(sidecar === "native" ? { initContainers: [init, proxy] } : sidecar === "classic" ? { initContainers: [init] } : {}),
+      ...(sidecar === "native"
+        ? { initContainers: [init, proxy] }
+        : sidecar === "classic"
+          ? { initContainers: [init] }
+          : {}),
       containers: sidecar === "classic" ? [...appContainers, proxy] : appContainers,
       nodeName,
       serviceAccountName: workload.serviceAccount,

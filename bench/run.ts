@@ -25,7 +25,7 @@ const maxRssHook = path.join(repoRoot, "bench", "max-rss.js");
 const TIME_BINARY = "/usr/bin/time";
 
 /** Bumped whenever the generator's output changes, so stale files under bench/.work are rebuilt. */
-const GENERATOR_REVISION = 1;
+const GENERATOR_REVISION = 2;
 const SEED = 1;
 
 interface Measurement {
@@ -100,7 +100,21 @@ async function main(): Promise<void> {
     if (values["cpu-prof"]) {
       const profileDir = path.join(workDir, "profiles");
       await mkdir(profileDir, { recursive: true });
-      await measure(["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-name", `verify-${pods}.cpuprofile`, cli, "verify", "--snapshot", file, "--plan", planFile, "--format", "json"]);
+      await measure([
+        "--cpu-prof",
+        "--cpu-prof-dir",
+        profileDir,
+        "--cpu-prof-name",
+        `verify-${pods}.cpuprofile`,
+        cli,
+        "verify",
+        "--snapshot",
+        file,
+        "--plan",
+        planFile,
+        "--format",
+        "json",
+      ]);
       log(`  profile written to ${path.join(profileDir, `verify-${pods}.cpuprofile`)}`);
     }
   }
@@ -122,7 +136,8 @@ async function main(): Promise<void> {
 
 function positiveInteger(text: string, option: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`invalid ${option} value "${text}": give positive whole numbers`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`invalid ${option} value "${text}": give positive whole numbers`);
   return value;
 }
 
@@ -138,15 +153,26 @@ function build(): void {
 }
 
 /** Writes the snapshot and plan of one size unless files from the same generator revision exist. */
-async function ensureSnapshot(shape: Required<ClusterShape>): Promise<{ file: string; planFile: string; objects: number }> {
+async function ensureSnapshot(
+  shape: Required<ClusterShape>,
+): Promise<{ file: string; planFile: string; objects: number }> {
   const label = shape.pods % 1000 === 0 ? `${shape.pods / 1000}k` : String(shape.pods);
   const file = path.join(workDir, `cluster-${label}.json`);
   const planFile = path.join(workDir, `plan-${label}.yaml`);
   const metaFile = path.join(workDir, `cluster-${label}.meta.json`);
   const wanted = { revision: GENERATOR_REVISION, ...shape };
 
-  const meta = existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, "utf8")) as typeof wanted & { objects: number }) : undefined;
-  if (meta && existsSync(file) && existsSync(planFile) && meta.revision === wanted.revision && meta.pods === wanted.pods && meta.seed === wanted.seed) {
+  const meta = existsSync(metaFile)
+    ? (JSON.parse(readFileSync(metaFile, "utf8")) as typeof wanted & { objects: number })
+    : undefined;
+  if (
+    meta &&
+    existsSync(file) &&
+    existsSync(planFile) &&
+    meta.revision === wanted.revision &&
+    meta.pods === wanted.pods &&
+    meta.seed === wanted.seed
+  ) {
     return { file, planFile, objects: meta.objects };
   }
 
@@ -203,12 +229,17 @@ async function measure(nodeArgs: string[]): Promise<Measurement> {
 function medianOf(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : Math.round(((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : Math.round(((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2);
 }
 
 /** Median time and median peak memory, each taken on its own. */
 function median(measurements: Measurement[]): Measurement {
-  return { ms: medianOf(measurements.map((entry) => entry.ms)), maxRssKiB: medianOf(measurements.map((entry) => entry.maxRssKiB)) };
+  return {
+    ms: medianOf(measurements.map((entry) => entry.ms)),
+    maxRssKiB: medianOf(measurements.map((entry) => entry.maxRssKiB)),
+  };
 }
 
 function formatMiB(bytes: number): string {
@@ -225,7 +256,11 @@ function evaluateTargets(results: SizeResult[], helpMs: number): Target[] {
   const timeName = "50k pods: verify time ≤ 2× parse-only time";
   if (largest) {
     const ratio = largest.verify.ms / largest.parseOnly.ms;
-    targets.push({ name: timeName, measured: `${ratio.toFixed(2)}× (${largest.verify.ms} ms / ${largest.parseOnly.ms} ms)`, pass: ratio <= 2 });
+    targets.push({
+      name: timeName,
+      measured: `${ratio.toFixed(2)}× (${largest.verify.ms} ms / ${largest.parseOnly.ms} ms)`,
+      pass: ratio <= 2,
+    });
   } else targets.push(notMeasured(timeName));
 
   const memoryName = "50k pods: verify peak RSS ≤ 3× input file size";
@@ -241,7 +276,11 @@ function evaluateTargets(results: SizeResult[], helpMs: number): Target[] {
   const growthName = "verify time at 50k pods ≤ 6× the time at 10k pods";
   if (largest && middle) {
     const ratio = largest.verify.ms / middle.verify.ms;
-    targets.push({ name: growthName, measured: `${ratio.toFixed(2)}× (${largest.verify.ms} ms / ${middle.verify.ms} ms)`, pass: ratio <= 6 });
+    targets.push({
+      name: growthName,
+      measured: `${ratio.toFixed(2)}× (${largest.verify.ms} ms / ${middle.verify.ms} ms)`,
+      pass: ratio <= 6,
+    });
   } else targets.push(notMeasured(growthName));
 
   targets.push({ name: "`meshproof --help` median ≤ 150 ms", measured: `${helpMs} ms`, pass: helpMs <= 150 });
@@ -258,14 +297,21 @@ function machineDescription(): string[] {
   ];
 }
 
-function renderResults(results: SizeResult[], helpMs: number, helpRuns: number, runs: number, memoryProbe: string): string {
+function renderResults(
+  results: SizeResult[],
+  helpMs: number,
+  helpRuns: number,
+  runs: number,
+  memoryProbe: string,
+): string {
   const rows = results.map((result) => {
     const ratio = result.verify.ms / result.parseOnly.ms;
     const memoryRatio = (result.verify.maxRssKiB * 1024) / result.fileBytes;
     return `| ${result.pods.toLocaleString("en-US")} | ${result.objects.toLocaleString("en-US")} | ${formatMiB(result.fileBytes)} | ${result.parseOnly.ms} | ${result.verify.ms} | ${ratio.toFixed(2)} | ${formatMiB(result.parseOnly.maxRssKiB * 1024)} | ${formatMiB(result.verify.maxRssKiB * 1024)} | ${memoryRatio.toFixed(2)} | ${result.verifyWithPlan.ms} | ${formatMiB(result.verifyWithPlan.maxRssKiB * 1024)} |`;
   });
   const targets = evaluateTargets(results, helpMs).map(
-    (target) => `| ${target.name} | ${target.measured} | ${target.pass === undefined ? "not measured" : target.pass ? "pass" : "FAIL"} |`,
+    (target) =>
+      `| ${target.name} | ${target.measured} | ${target.pass === undefined ? "not measured" : target.pass ? "pass" : "FAIL"} |`,
   );
   return [
     "# Benchmark results",

@@ -12,7 +12,7 @@ export function gateId(phaseId: string): string {
 
 const GATES: Record<
   PlanPhase["type"],
-  { proves: string; reads: string[]; run: (context: CheckContext, phase: PlanPhase) => GateParts }
+  { proves: string; reads: string[]; needs: string[]; run: (context: CheckContext, phase: PlanPhase) => GateParts }
 > = {
   "mesh-workloads": {
     proves:
@@ -24,6 +24,17 @@ const GATES: Record<
       "DestinationRule *",
       "ConfigMap (env sources)",
       "earlier results: workload-health, external-services",
+    ],
+    needs: [
+      "pods",
+      "namespaces",
+      "deployments.apps",
+      "replicasets.apps",
+      "statefulsets.apps",
+      "daemonsets.apps",
+      "configmaps",
+      "serviceentries.networking.istio.io",
+      "clusterspiffeids.spire.spiffe.io",
     ],
     run: meshWorkloadsGate,
   },
@@ -38,6 +49,15 @@ const GATES: Record<
       "DaemonSet spire-spiffe-csi-driver",
       "earlier results: spire",
     ],
+    needs: [
+      "pods",
+      "namespaces",
+      "deployments.apps",
+      "daemonsets.apps",
+      "services",
+      "ingresses.networking.k8s.io",
+      "clusterspiffeids.spire.spiffe.io",
+    ],
     run: meshIngressGate,
   },
   strict: {
@@ -47,6 +67,17 @@ const GATES: Record<
       "earlier results: MP-MTLS-01..04, MP-AUTHZ-01, external-services",
       "Prometheus istio_requests_total, istio_tcp_connections_opened_total",
       "PeerAuthentication *",
+    ],
+    needs: [
+      "pods",
+      "namespaces",
+      "services",
+      "configmaps",
+      "ingresses.networking.k8s.io",
+      "peerauthentications.security.istio.io",
+      "destinationrules.networking.istio.io",
+      "serviceentries.networking.istio.io",
+      "authorizationpolicies.security.istio.io",
     ],
     run: strictGate,
   },
@@ -60,6 +91,7 @@ function gateCheck(phase: PlanPhase, first: boolean): CheckDefinition {
     title: `Phase ${phase.id} is safe to start${phase.title ? ` (${phase.title})` : ""}`,
     proves: gate.proves,
     reads: gate.reads,
+    needs: gate.needs,
     requiresPlan: true,
     run: (context) => gateOutcome(phase, gate.run(context, phase), first),
   };

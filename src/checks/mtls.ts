@@ -500,7 +500,8 @@ export const mtlsChecks: CheckDefinition[] = [
     proves:
       "Each meshed workload presents its own SPIFFE ID in the form the policy contract expects, and every AuthorizationPolicy principal is in a trust domain istiod matches and names an existing ServiceAccount.",
     reads: ["Pod *", "ServiceAccount *", "AuthorizationPolicy *", "plan spec.callerIdTemplate"],
-    needs: ["pods", "authorizationpolicies.security.istio.io"],
+    // ConfigMaps for the mesh trust domain each workload's SPIFFE ID is built from.
+    needs: ["pods", "authorizationpolicies.security.istio.io", "configmaps"],
     run: runIdentityReadiness,
   },
 ];

@@ -859,12 +859,13 @@ function entryProblem(
   entries: RegistrationEntry[],
   expected: string,
   agents: AgentsByNode,
+  server: { namespace: string; pod: string },
 ): { message: string; hint: string } | undefined {
   const selector = `k8s:pod-uid:${pod.object.metadata.uid ?? "<uid>"}`;
   if (entries.length === 0) {
     return {
       message: `No registration entry has selector ${selector}, so the SPIRE agent on ${pod.nodeName ?? "its node"} has no SVID to give this pod's proxy (expected ${expected}).`,
-      hint: "The spire-controller-manager writes one entry per pod a ClusterSPIFFEID selects: check MP-SP-04 and its log (kubectl -n <spire-namespace> logs spire-server-0 -c spire-controller-manager).",
+      hint: `The spire-controller-manager writes one entry per pod a ClusterSPIFFEID selects: check MP-SP-04, then its log (kubectl -n ${server.namespace} logs ${server.pod} -c spire-controller-manager), and confirm with kubectl -n ${server.namespace} exec ${server.pod} -c spire-server -- /opt/spire/bin/spire-server entry show -selector ${selector}`,
     };
   }
   const withId = entries.filter((entry) => entry.spiffeId === expected);
@@ -948,7 +949,7 @@ function runEntries(model: ClusterModel, plan: RolloutPlan | undefined): CheckOu
     const expected = expectedSpiffeId(trustDomain, pod);
     expectedIds.add(expected);
     const podEntries = byUid.get(pod.object.metadata.uid ?? "") ?? [];
-    const problem = entryProblem(pod, podEntries, expected, agents);
+    const problem = entryProblem(pod, podEntries, expected, agents, item);
     if (rows.length < ENTRY_ROWS_LIMIT) {
       const entry = podEntries.find((candidate) => candidate.spiffeId === expected) ?? podEntries[0];
       rows.push([
@@ -1000,7 +1001,7 @@ function runEntries(model: ClusterModel, plan: RolloutPlan | undefined): CheckOu
   let summary: string;
   if (pods.length === 0) summary = "No Running meshed pods, so no registration entry to check.";
   else if (failing.length === 0)
-    summary = `${pods.length}/${pods.length} Running meshed pods have a registration entry for ${idText}${parentsChecked ? ", each parented by the agent on its node" : "; parents not compared (no agent list)"}.`;
+    summary = `${pods.length}/${pods.length} Running meshed pods have a registration entry for ${idText}${parentsChecked ? ", each parented by the agent on its node" : "; parents not compared (agent list not read)"}.`;
   else
     summary = `${failing.length} of ${plural(pods.length, "Running meshed pod")} lack a correct registration entry: ${failing
       .slice(0, EXAMPLES_LIMIT)

@@ -1,4 +1,8 @@
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Verdict } from "../checks/types.js";
 import { ExitCode } from "../errors.js";
 import type { RolloutPlan } from "../plan/schema.js";
@@ -35,16 +39,33 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
   }
 
   const { renderReport } = await import("../render/index.js");
-  const color = options.color && options.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const report = await renderReport(result, options.format, { color, verbose: options.verbose === true });
-  if (options.output) await writeFile(options.output, report);
-  else process.stdout.write(report.endsWith("\n") ? report : `${report}\n`);
+  if (options.format === "json") {
+    const { renderJsonChunks } = await import("../render/json.js");
+    await writeChunks(renderJsonChunks(result), options.output);
+  } else {
+    const color =
+      options.color && options.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
+    const report = await renderReport(result, options.format, { color, verbose: options.verbose === true });
+    if (options.output) await writeFile(options.output, report);
+    else process.stdout.write(report.endsWith("\n") ? report : `${report}\n`);
+  }
 
   if (options.html) {
     await writeFile(options.html, await renderReport(result, "html", {}));
     process.stderr.write(`HTML report written to ${options.html}\n`);
   }
   return exitCodeOf(result, options.failOn);
+}
+
+/** Writes text pieces to a file, or to standard output, waiting whenever the destination is full. */
+async function writeChunks(chunks: Iterable<string>, file: string | undefined): Promise<void> {
+  if (file !== undefined) {
+    await pipeline(Readable.from(chunks), createWriteStream(file));
+    return;
+  }
+  for (const chunk of chunks) {
+    if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
+  }
 }
 
 /**

@@ -99,7 +99,8 @@ export class ClusterModel {
   readonly spire: SpireView;
 
   private readonly byKind = new Map<string, KubeObject[]>();
-  private readonly byName = new Map<string, KubeObject>();
+  /** Objects by kind, namespace ("" when cluster-scoped) and name: nested maps build no key string per object. */
+  private readonly byName = new Map<string, Map<string, Map<string, KubeObject>>>();
   private readonly workloadsBySubject = new Map<string, WorkloadView>();
   private readonly podsByNamespace = new Map<string, PodView[]>();
   private readonly podsByNode = new Map<string, PodView[]>();
@@ -126,7 +127,18 @@ export class ClusterModel {
         this.byKind.set(object.kind, list);
       }
       list.push(object);
-      this.byName.set(nameKey(object.kind, object.metadata.namespace, object.metadata.name), object);
+      let byNamespace = this.byName.get(object.kind);
+      if (!byNamespace) {
+        byNamespace = new Map();
+        this.byName.set(object.kind, byNamespace);
+      }
+      const namespace = object.metadata.namespace ?? "";
+      let named = byNamespace.get(namespace);
+      if (!named) {
+        named = new Map();
+        byNamespace.set(namespace, named);
+      }
+      named.set(object.metadata.name, object);
     }
 
     // A capture time recorded in the input wins; a time stated in the plan beats one inferred from
@@ -174,7 +186,10 @@ export class ClusterModel {
 
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
     this.stats.lookups++;
-    return this.byName.get(nameKey(kind, namespace, name));
+    return this.byName
+      .get(kind)
+      ?.get(namespace ?? "")
+      ?.get(name);
   }
 
   namespaceLabels(namespace: string): Record<string, string> {
@@ -361,11 +376,7 @@ export class ClusterModel {
   }
 
   private buildPodsAndWorkloads(): void {
-    const owners = new OwnerResolver(
-      ["ReplicaSet", "Deployment", "Job", "CronJob", "StatefulSet", "DaemonSet"].flatMap(
-        (kind) => this.byKind.get(kind) ?? [],
-      ),
-    );
+    const owners = new OwnerResolver((kind, namespace, name) => this.byName.get(kind)?.get(namespace)?.get(name));
 
     for (const object of this.byKind.get("Pod") ?? []) {
       const pod = object as Pod;
@@ -511,10 +522,6 @@ export class ClusterModel {
 
 /** The pod label and annotation that opt a pod in or out of injection. */
 const INJECT_KEY = "sidecar.istio.io/inject";
-
-function nameKey(kind: string, namespace: string | undefined, name: string): string {
-  return `${kind}/${namespace ?? ""}/${name}`;
-}
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

@@ -33,16 +33,11 @@ export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
  * from the input, its Deployment is found by stripping the pod-template-hash suffix.
  */
 export class OwnerResolver {
-  private readonly byKey = new Map<string, KubeObject>();
-
-  constructor(objects: Iterable<KubeObject>) {
-    for (const object of objects) {
-      this.byKey.set(`${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}`, object);
-    }
-  }
+  /** `lookup` finds an object by kind, namespace and name, such as the cluster model's name index. */
+  constructor(private readonly lookup: (kind: string, namespace: string, name: string) => KubeObject | undefined) {}
 
   private get(kind: string, namespace: string, name: string): KubeObject | undefined {
-    return this.byKey.get(`${kind}/${namespace}/${name}`);
+    return this.lookup(kind, namespace, name);
   }
 
   /** Finds the workload a pod belongs to: its subject, kind and controller object (absent for a bare pod). */

@@ -81,7 +81,12 @@ function entryShow(entries: EntryOptions[]): SpireCliEvidence {
 /** Two meshed Deployments on two nodes, an unmeshed one, and a meshed pod that is still Pending. */
 function cluster() {
   const nodes = [node("node-a"), node("node-b")];
-  const kernel = deploymentWithPods({ namespace: "sre", name: "mdm-kernel", sidecar: "native", pods: [{ nodeName: "node-a" }] });
+  const kernel = deploymentWithPods({
+    namespace: "sre",
+    name: "mdm-kernel",
+    sidecar: "native",
+    pods: [{ nodeName: "node-a" }],
+  });
   const ai = deploymentWithPods({
     namespace: "sre",
     name: "mdm-ai",
@@ -160,7 +165,11 @@ describe("MP-SP-05 registration entries", () => {
       new RegExp(`No registration entry has selector k8s:pod-uid:${fixture.aiPod.metadata.uid}`),
     );
     assert.match(missing?.message ?? "", /expected spiffe:\/\/insignia\.tech\/ns\/sre\/sa\/mdm-ai/);
-    assert.match(missing?.hint ?? "", /spire-controller-manager/);
+    assert.match(missing?.hint ?? "", /kubectl -n spire-server logs spire-server-0 -c spire-controller-manager/);
+    assert.match(
+      missing?.hint ?? "",
+      new RegExp(`spire-server entry show -selector k8s:pod-uid:${fixture.aiPod.metadata.uid}$`),
+    );
     assert.equal(result.summary, "1 of 2 Running meshed pods lack a correct registration entry: sre/mdm-ai-abc12-p0.");
   });
 
@@ -207,7 +216,7 @@ describe("MP-SP-05 registration entries", () => {
       result.findings[0]?.message ?? "",
       /parents not compared with the node's agent, because no `spire-server agent list` result was recorded/,
     );
-    assert.match(result.summary, /; parents not compared \(no agent list\)\.$/);
+    assert.match(result.summary, /; parents not compared \(agent list not read\)\.$/);
   });
 
   test("is unknown when the agent list failed", () => {

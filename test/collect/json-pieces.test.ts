@@ -64,14 +64,18 @@ describe("JsonObjectScanner", () => {
   }
 
   it("keeps __proto__ as an own property", () => {
-    const item = '{"kind":"Pod","__proto__":"a string of more than ten characters","spec":{"__proto__":{"polluted":true}}}';
+    const item =
+      '{"kind":"Pod","__proto__":"a string of more than ten characters","spec":{"__proto__":{"polluted":true}}}';
     const parsed = scanInChunks(`{"__proto__":{"polluted":true},"items":[${item},${item}]}`, 5);
     assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
     assert.deepEqual(Object.keys(parsed), ["__proto__", "items"]);
     const items = parsed.items as Array<Record<string, unknown>>;
     for (const parsedItem of items) {
       assert.equal(Object.getPrototypeOf(parsedItem), Object.prototype);
-      assert.equal(Object.getOwnPropertyDescriptor(parsedItem, "__proto__")?.value, "a string of more than ten characters");
+      assert.equal(
+        Object.getOwnPropertyDescriptor(parsedItem, "__proto__")?.value,
+        "a string of more than ten characters",
+      );
     }
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });

@@ -11,7 +11,6 @@ import type { CollectedState } from "../../src/collect/types.js";
 import type { RunResult } from "../../src/run/result.js";
 import { runVerification } from "../../src/run/run.js";
 import { type CliRun, meshproof } from "../support/cli.js";
-import type { AuditEntry } from "../support/fake-apiserver.js";
 import {
   EXAMPLE_CONTEXT,
   EXAMPLE_PASSWORD,
@@ -22,6 +21,7 @@ import {
   findingsByCheck,
   startExampleCluster,
 } from "../support/example-cluster.js";
+import type { AuditEntry } from "../support/fake-apiserver.js";
 import { deployRbacRoles, grantedPermissions } from "../support/rbac.js";
 
 /** The example snapshot's capture time, from examples/snapshot/capture.yaml. */
@@ -40,8 +40,8 @@ const LIVE_EVIDENCE_CHECKS = new Set(["MP-TD-01", "MP-SP-01", "MP-SP-02", "MP-SP
  */
 const TIME_DEPENDENT_CHECKS = new Set(["MP-HEALTH-02", "MP-CP-02"]);
 
-function parseResult(run: CliRun, what: string): RunResult {
-  assert.equal(run.code, 0, `${what} exited ${run.code}: ${run.stderr}`);
+function parseResult(run: CliRun, label: string): RunResult {
+  assert.equal(run.code, 0, `${label} exited ${run.code}: ${run.stderr}`);
   return JSON.parse(run.stdout) as RunResult;
 }
 
@@ -76,7 +76,15 @@ describe("live verify of the bundled example", () => {
     snapshotRun = snapshotCommand;
     assert.equal(snapshotRun.code, 0, snapshotRun.stderr);
     example = parseResult(exampleRun, "example snapshot verify");
-    const fromFileRun = await meshproof("verify", "--snapshot", snapshotFile, "--plan", cluster.planFile, "--format", "json");
+    const fromFileRun = await meshproof(
+      "verify",
+      "--snapshot",
+      snapshotFile,
+      "--plan",
+      cluster.planFile,
+      "--format",
+      "json",
+    );
     fromFile = parseResult(fromFileRun, "verify of the written snapshot");
   });
   after(async () => {
@@ -132,7 +140,10 @@ describe("live verify of the bundled example", () => {
       ],
     );
     assert.match(probes.findings[0]?.message ?? "", /server: istio-envoy, x-envoy-upstream-service-time: 4/);
-    assert.match(probes.findings[2]?.message ?? "", /HTTP 302 as expected.*location: http:\/\/127\.0\.0\.1:\d+\/realms\//);
+    assert.match(
+      probes.findings[2]?.message ?? "",
+      /HTTP 302 as expected.*location: http:\/\/127\.0\.0\.1:\d+\/realms\//,
+    );
     // One request from the live verify and one from `meshproof snapshot`.
     for (const server of Object.values(cluster.stubs.probes)) assert.equal(server.requests.length, 2);
     assert.equal(checkOf(example, "MP-PROBE-01").verdict, "skip");
@@ -159,7 +170,10 @@ describe("live verify of the bundled example", () => {
   });
 
   test("adds the SPIRE and istiod live parts", () => {
-    assert.equal(checkOf(live, "MP-SP-01").summary, "Server 2/2 ready (spire-server-0 2/2 Running); healthcheck passed.");
+    assert.equal(
+      checkOf(live, "MP-SP-01").summary,
+      "Server 2/2 ready (spire-server-0 2/2 Running); healthcheck passed.",
+    );
     assert.equal(checkOf(live, "MP-SP-02").summary, "All 6 agents 1/1, one on each of 6 nodes; 6 attested agents.");
     const entries = checkOf(live, "MP-SP-05");
     assert.equal(entries.verdict, "pass");
@@ -198,7 +212,8 @@ describe("live verify of the bundled example", () => {
     assert.equal(fromFile.cluster.capturedAtSource, "live-clock");
     assert.equal(live.cluster.capturedAtSource, "live-clock");
     const lag = Date.parse(fromFile.cluster.capturedAt ?? "") - Date.parse(live.cluster.capturedAt ?? "");
-    assert.ok(lag > 0 && lag < 60_000, `the snapshot was taken after the live run (${lag} ms)`);
+    assert.ok(lag > 0, `the snapshot was taken after the live run (${lag} ms)`);
+    assert.ok(lag < 60_000, `the snapshot was taken within a minute of the live run (${lag} ms)`);
   });
 
   test("sends one list per kind, four execs and 21 forwards", () => {
@@ -246,18 +261,8 @@ describe("live verify of the bundled example", () => {
     );
     assert.equal(liveAudit.filter((entry) => entry.status === 403).length, 0);
   });
-});
 
-describe("live verify of an unreachable cluster", () => {
-  let cluster: ExampleCluster;
-  before(async () => {
-    cluster = await startExampleCluster();
-  });
-  after(async () => {
-    await cluster.close();
-  });
-
-  test("exits 3 naming the context and server", async () => {
+  test("unreachable cluster exits 3 naming context and server", async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const address = closed.address();
@@ -265,6 +270,7 @@ describe("live verify of an unreachable cluster", () => {
     const port = typeof address === "object" && address ? address.port : 1;
     const server = `https://127.0.0.1:${port}`;
     const kubeconfig = await cluster.fake.writeKubeconfig({ context: "gone", server });
+    const requestsBefore = cluster.fake.audit.length;
 
     const run = await meshproof("verify", "--context", "gone", "--kubeconfig", kubeconfig, "--plan", cluster.planFile);
     assert.equal(run.code, 3);
@@ -274,6 +280,6 @@ describe("live verify of an unreachable cluster", () => {
     assert.match(run.stderr, /ECONNREFUSED/);
     assert.match(run.stderr, /kubectl --context gone version\n$/);
     assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
-    assert.equal(cluster.fake.audit.length, 0, "nothing reached the fake");
+    assert.equal(cluster.fake.audit.length, requestsBefore, "nothing reached the fake");
   });
 });

@@ -1,11 +1,11 @@
 import { strict as assert } from "node:assert";
 import { before, describe, it } from "node:test";
 import { generateCluster, generatedState } from "../../bench/generate.js";
-import { type ClusterModel, buildModel } from "../../src/model/cluster.js";
+import { buildModel, type ClusterModel } from "../../src/model/cluster.js";
 import { chartDefaultWebhooks, decideInjection, injectorWebhooks } from "../../src/model/injection.js";
 import type { KubeObject, LabelSelector } from "../../src/model/kube.js";
-import { matchesSelector } from "../../src/model/selectors.js";
 import { composePeerAuthentication } from "../../src/model/mtls.js";
+import { matchesSelector } from "../../src/model/selectors.js";
 import { namespace, peerAuthentication, pod } from "../support/builders.js";
 
 // The model's shortcuts (shared injection decisions, the per-namespace label index) must give the
@@ -14,13 +14,26 @@ import { namespace, peerAuthentication, pod } from "../support/builders.js";
 /** A generated cluster plus pods whose labels and annotations exercise every injection rule. */
 function clusterWithOddPods(): KubeObject[] {
   const objects = generateCluster({ pods: 600 });
-  objects.push(namespace("revisioned", { "istio.io/rev": "default" }), namespace("opted-out", { "istio-injection": "disabled" }));
+  objects.push(
+    namespace("revisioned", { "istio.io/rev": "default" }),
+    namespace("opted-out", { "istio-injection": "disabled" }),
+  );
   const variants: Array<Parameters<typeof pod>[0]> = [
     { namespace: "sre", name: "label-false", labels: { app: "odd", "sidecar.istio.io/inject": "false" } },
-    { namespace: "sre", name: "annotation-false", labels: { app: "odd" }, annotations: { "sidecar.istio.io/inject": "false" } },
+    {
+      namespace: "sre",
+      name: "annotation-false",
+      labels: { app: "odd" },
+      annotations: { "sidecar.istio.io/inject": "false" },
+    },
     { namespace: "sre", name: "host-network", labels: { app: "odd" }, hostNetwork: true },
     { namespace: "workers", name: "label-true", labels: { app: "odd", "sidecar.istio.io/inject": "true" } },
-    { namespace: "workers", name: "annotation-true", labels: { app: "odd" }, annotations: { "sidecar.istio.io/inject": "true" } },
+    {
+      namespace: "workers",
+      name: "annotation-true",
+      labels: { app: "odd" },
+      annotations: { "sidecar.istio.io/inject": "true" },
+    },
     { namespace: "workers", name: "revision-label", labels: { app: "odd", "istio.io/rev": "default" } },
     { namespace: "revisioned", name: "in-revisioned", labels: { app: "odd" } },
     { namespace: "opted-out", name: "label-true-opted-out", labels: { app: "odd", "sidecar.istio.io/inject": "true" } },
@@ -28,13 +41,21 @@ function clusterWithOddPods(): KubeObject[] {
   ];
   for (const variant of variants) objects.push(pod(variant));
   objects.push(
-    peerAuthentication("sre", "odd-strict", { selector: { matchLabels: { app: "odd" } }, mtls: { mode: "STRICT" } }, "2026-06-01T00:00:00Z"),
+    peerAuthentication(
+      "sre",
+      "odd-strict",
+      { selector: { matchLabels: { app: "odd" } }, mtls: { mode: "STRICT" } },
+      "2026-06-01T00:00:00Z",
+    ),
     peerAuthentication("sre", "odd-disable", { selector: { matchLabels: { app: "odd" } }, mtls: { mode: "DISABLE" } }),
     peerAuthentication("sre", "host-ports", {
       selector: { matchLabels: { app: "odd", "sidecar.istio.io/inject": "false" } },
       portLevelMtls: { "8080": { mode: "DISABLE" } },
     }),
-    peerAuthentication("istio-system", "misplaced", { selector: { matchLabels: { app: "odd" } }, mtls: { mode: "DISABLE" } }),
+    peerAuthentication("istio-system", "misplaced", {
+      selector: { matchLabels: { app: "odd" } },
+      mtls: { mode: "DISABLE" },
+    }),
   );
   return objects;
 }
@@ -75,8 +96,14 @@ describe("model indexes", () => {
     const flip = [peerAuthentication(root, "hypothetical-strict", { mtls: { mode: "STRICT" } })];
     const workloadPolicies = new Set<string>();
     for (const view of model.pods) {
-      const policies = all.filter((policy) => policy.metadata.namespace === root || policy.metadata.namespace === view.namespace);
-      assert.deepEqual(model.effectiveMtls(view), composePeerAuthentication(policies, root, view.namespace, view.labels), view.subject);
+      const policies = all.filter(
+        (policy) => policy.metadata.namespace === root || policy.metadata.namespace === view.namespace,
+      );
+      assert.deepEqual(
+        model.effectiveMtls(view),
+        composePeerAuthentication(policies, root, view.namespace, view.labels),
+        view.subject,
+      );
       assert.deepEqual(
         model.composeMtls(view.namespace, view.labels, flip),
         composePeerAuthentication([...policies, ...flip], root, view.namespace, view.labels),
@@ -84,7 +111,10 @@ describe("model indexes", () => {
       );
       workloadPolicies.add(model.effectiveMtls(view).workload ?? "none");
     }
-    assert.ok(workloadPolicies.size >= 4, `pods must be selected by several workload policies, got ${[...workloadPolicies].join(", ")}`);
+    assert.ok(
+      workloadPolicies.size >= 4,
+      `pods must be selected by several workload policies, got ${[...workloadPolicies].join(", ")}`,
+    );
   });
 
   it("podsMatching equals a full scan", () => {
@@ -94,8 +124,16 @@ describe("model indexes", () => {
       { selector: { matchLabels: { "app.kubernetes.io/name": "mdm-kernel-0000" } }, namespace: "team-001" },
       { selector: { matchLabels: { "app.kubernetes.io/name": "mdm-kernel-0000" } } },
       { selector: { matchLabels: { "security.istio.io/tlsMode": "istio", app: "mdm-kernel-0000" } }, namespace: "sre" },
-      { selector: { matchLabels: { app: "odd" }, matchExpressions: [{ key: "sidecar.istio.io/inject", operator: "Exists" }] } },
-      { selector: { matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["database"] }] }, namespace: "sre" },
+      {
+        selector: {
+          matchLabels: { app: "odd" },
+          matchExpressions: [{ key: "sidecar.istio.io/inject", operator: "Exists" }],
+        },
+      },
+      {
+        selector: { matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["database"] }] },
+        namespace: "sre",
+      },
       { selector: {}, namespace: "workers" },
       { selector: { matchLabels: { app: "no-such-app" } }, namespace: "sre" },
     ];

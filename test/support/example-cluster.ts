@@ -22,9 +22,9 @@ import { type ExecHandler, type ExecResult, FakeApiServer, type FakeApiServerOpt
 import { type MintedCertificate, mintCertificate } from "./pki.js";
 
 /**
- * The bundled example (examples/snapshot and examples/plan.yaml) served as a live cluster: the fake
- * API server holds the example's objects, plus the Secret the snapshot reader drops, and stand-ins
- * answer for everything a live run reads beyond the objects. Those are the four plan probes on
+ * The bundled example (examples/snapshot and examples/plan.yaml) served as a live cluster. The fake
+ * API server contains the example's objects, plus the Secret the snapshot reader drops, and stand-ins
+ * respond for everything a live run reads beyond the objects. Those are the four plan probes on
  * local HTTP servers, Envoy admin of every meshed pod (a SPIRE-issued SVID minted now), istiod's
  * /debug/mesh (the example's MeshConfig) and spire-server in spire-server-0.
  */
@@ -44,7 +44,7 @@ const SPIRE_POD = "spire-server-0";
 const SPIRE_BINARY = "/opt/spire/bin/spire-server";
 const SVID_LIFETIME_MS = 3_600_000;
 
-/** How each plan probe's stand-in answers, by probe name. */
+/** The status, headers and path of each plan probe's stand-in, by probe name. */
 const PROBE_ANSWERS: Record<string, { status: number; headers: Record<string, string>; path: string }> = {
   "mdm-kernel-public": {
     status: 200,
@@ -124,16 +124,19 @@ function derBase64(pem: string): string {
  * protojson of ListAgentsResponse, ListEntriesResponse and a SPIFFE bundle (JWKS), with the field
  * names and string-encoded int64 values spire-server writes.
  */
-async function spireOutputs(
-  nodes: KubeObject[],
-  pods: Pod[],
-  meshedPods: Pod[],
-  ca: MintedCertificate,
-  now: Date,
-): Promise<{ agentIds: Map<string, string>; outputs: Record<string, ExecResult> }> {
+export async function spireServerOutputs(cluster: {
+  nodes: KubeObject[];
+  pods: Pod[];
+  meshedPods: Pod[];
+  ca: MintedCertificate;
+  now: Date;
+  /** The cluster name of the k8s_psat node attestor, the fourth segment of each agent ID. */
+  clusterName: string;
+}): Promise<{ agentIds: Map<string, string>; outputs: Record<string, ExecResult> }> {
+  const { nodes, pods, meshedPods, ca, now, clusterName } = cluster;
   const agentIds = new Map<string, string>();
   const agents = nodes.map((node, index) => {
-    const path = `/spire/agent/k8s_psat/${EXAMPLE_CONTEXT}/${node.metadata.uid}`;
+    const path = `/spire/agent/k8s_psat/${clusterName}/${node.metadata.uid}`;
     agentIds.set(node.metadata.name, `spiffe://${EXAMPLE_TRUST_DOMAIN}${path}`);
     const addresses = (node.status?.addresses ?? []) as Array<{ type: string; address: string }>;
     const ip = addresses.find((address) => address.type === "InternalIP")?.address ?? "";
@@ -155,7 +158,7 @@ async function spireOutputs(
         { type: "k8s_psat", value: `agent_pod_name:${agentPod?.metadata.name ?? ""}` },
         { type: "k8s_psat", value: `agent_pod_uid:${agentPod?.metadata.uid ?? ""}` },
         { type: "k8s_psat", value: "agent_sa:spire-agent" },
-        { type: "k8s_psat", value: `cluster:${EXAMPLE_CONTEXT}` },
+        { type: "k8s_psat", value: `cluster:${clusterName}` },
       ],
       banned: false,
       can_reattest: true,
@@ -203,8 +206,31 @@ async function spireOutputs(
   };
 }
 
+/**
+ * Mint a SPIRE CA (subject C=US, O=SPIFFE) and the SVID of spiffe://insignia.tech/ns/sre/sa/default
+ * it issued five minutes before `now`, with SPIRE's default lifetime of one hour.
+ */
+export async function mintSpireChain(now: Date): Promise<{ ca: MintedCertificate; svid: MintedCertificate }> {
+  const ca = await mintCertificate({
+    subject: "C=US, O=SPIFFE",
+    isCa: true,
+    uriSans: [`spiffe://${EXAMPLE_TRUST_DOMAIN}`],
+    notBefore: new Date(now.getTime() - 24 * SVID_LIFETIME_MS),
+    notAfter: new Date(now.getTime() + 24 * SVID_LIFETIME_MS),
+  });
+  const issuedAt = new Date(now.getTime() - 5 * 60_000);
+  const svid = await mintCertificate({
+    subject: "C=US, O=SPIRE",
+    issuer: ca,
+    uriSans: [EXAMPLE_SVID],
+    notBefore: issuedAt,
+    notAfter: new Date(issuedAt.getTime() + SVID_LIFETIME_MS),
+  });
+  return { ca, svid };
+}
+
 /** Answer exec into spire-server-0's spire-server container; anything else exits 1 as a missing binary would. */
-function spireExecHandler(outputs: Record<string, ExecResult>): ExecHandler {
+export function spireExecHandler(outputs: Record<string, ExecResult>): ExecHandler {
   return (call) => {
     const atServer = call.namespace === SPIRE_NAMESPACE && call.pod === SPIRE_POD && call.container === "spire-server";
     const [binary, ...args] = call.argv;
@@ -256,8 +282,8 @@ async function writeTestPlan(probes: Record<string, ProbeServer>): Promise<strin
   return file;
 }
 
-/** The MeshConfig istiod would return from /debug/mesh: the example's `mesh` ConfigMap key as JSON. */
-function meshConfigOf(objects: KubeObject[]): Record<string, unknown> {
+/** The MeshConfig istiod would return from /debug/mesh: the `mesh` key of ConfigMap istio-system/istio as JSON. */
+export function meshConfigOf(objects: KubeObject[]): Record<string, unknown> {
   const configMap = objects.find(
     (object) =>
       object.kind === "ConfigMap" && object.metadata.namespace === "istio-system" && object.metadata.name === "istio",
@@ -279,22 +305,15 @@ export async function startExampleCluster(options: Partial<FakeApiServerOptions>
   const meshedPods = pods.filter((pod) => pod.status?.phase === "Running" && isMeshedPod(pod));
   const nodes = objects.filter((object) => object.kind === "Node");
 
-  const ca = await mintCertificate({
-    subject: "C=US, O=SPIFFE",
-    isCa: true,
-    uriSans: [`spiffe://${EXAMPLE_TRUST_DOMAIN}`],
-    notBefore: new Date(now.getTime() - 24 * SVID_LIFETIME_MS),
-    notAfter: new Date(now.getTime() + 24 * SVID_LIFETIME_MS),
+  const { ca, svid } = await mintSpireChain(now);
+  const { agentIds, outputs } = await spireServerOutputs({
+    nodes,
+    pods,
+    meshedPods,
+    ca,
+    now,
+    clusterName: EXAMPLE_CONTEXT,
   });
-  const issuedAt = new Date(now.getTime() - 5 * 60_000);
-  const svid = await mintCertificate({
-    subject: "C=US, O=SPIRE",
-    issuer: ca,
-    uriSans: [EXAMPLE_SVID],
-    notBefore: issuedAt,
-    notAfter: new Date(issuedAt.getTime() + SVID_LIFETIME_MS),
-  });
-  const { agentIds, outputs } = await spireOutputs(nodes, pods, meshedPods, ca, now);
 
   const envoy = await startEnvoyAdmin({
     chainPem: svid.pem + ca.pem,

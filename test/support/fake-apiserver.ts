@@ -21,9 +21,9 @@ import {
 
 /**
  * A fake Kubernetes API server over HTTPS on 127.0.0.1. It serves the objects a test gives it, with
- * discovery, list and get, label selectors and pagination, exec and port-forward over WebSocket,
- * RBAC from Role and ClusterRole rules (deploy/rbac.yaml unless a test passes others), fault
- * injection and an audit log of every request. It decides nothing the product decides: exec output
+ * discovery, list and get, label selectors and pagination, and exec and port-forward over WebSocket.
+ * It enforces RBAC from Role and ClusterRole rules (deploy/rbac.yaml unless a test passes others),
+ * injects faults and keeps an audit log of every request. It decides nothing the product decides: exec output
  * and port-forward targets come from handlers the test registers.
  *
  * close() enforces meshproof's read-only contract over every request the server received: no write

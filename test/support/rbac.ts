@@ -142,7 +142,9 @@ export function withoutPermission(
       if (!grants) return [rule];
       const others = { ...rule, resources: (rule.resources ?? []).filter((candidate) => candidate !== resource) };
       const remaining = { ...rule, resources: [resource], verbs: (rule.verbs ?? []).filter((name) => name !== verb) };
-      return [others, remaining].filter((split) => (split.resources?.length ?? 0) > 0 && (split.verbs?.length ?? 0) > 0);
+      return [others, remaining].filter(
+        (split) => (split.resources?.length ?? 0) > 0 && (split.verbs?.length ?? 0) > 0,
+      );
     });
     return { ...role, rules };
   });

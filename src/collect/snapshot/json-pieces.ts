@@ -14,6 +14,19 @@ const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
+const OTHER = 0;
+const STRING_START = 1;
+const OPENING = 2;
+const CLOSING = 3;
+
+/** The bytes that matter to the scan outside strings, by class; every other byte is OTHER. */
+const BYTE_CLASS = new Uint8Array(256);
+BYTE_CLASS[QUOTE] = STRING_START;
+BYTE_CLASS[OPEN_BRACE] = OPENING;
+BYTE_CLASS[OPEN_BRACKET] = OPENING;
+BYTE_CLASS[CLOSE_BRACE] = CLOSING;
+BYTE_CLASS[CLOSE_BRACKET] = CLOSING;
+
 function isWhitespace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
@@ -181,44 +194,53 @@ export class JsonObjectScanner {
       return length;
     }
 
+    // Locals rather than fields in this loop, which runs once per byte outside strings.
+    let depth = this.depth;
+    let inString = this.inString;
+    let nextBackslash = this.nextBackslash;
+    let pieceEnd = -1;
     while (index < length) {
-      if (this.inString) {
+      if (inString) {
         const quote = chunk.indexOf(QUOTE, index);
-        if (this.nextBackslash !== -1 && this.nextBackslash < index)
-          this.nextBackslash = chunk.indexOf(BACKSLASH, index);
-        const backslash = this.nextBackslash;
-        if (backslash !== -1 && (quote === -1 || backslash < quote)) {
-          if (backslash + 1 >= length) {
+        if (nextBackslash !== -1 && nextBackslash < index) nextBackslash = chunk.indexOf(BACKSLASH, index);
+        if (nextBackslash !== -1 && (quote === -1 || nextBackslash < quote)) {
+          if (nextBackslash + 1 >= length) {
             this.escapePending = true;
-            return length;
+            index = length;
+            break;
           }
-          index = backslash + 2;
+          index = nextBackslash + 2;
           continue;
         }
-        if (quote === -1) return length;
+        if (quote === -1) {
+          index = length;
+          break;
+        }
         index = quote + 1;
-        this.inString = false;
-        if (this.depth === 0) {
-          this.endPiece(chunk, index);
-          return index;
+        inString = false;
+        if (depth === 0) {
+          pieceEnd = index;
+          break;
         }
         continue;
       }
-      const byte = chunk[index] as number;
-      if (byte === QUOTE) {
-        this.inString = true;
-      } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-        this.depth++;
-      } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-        this.depth--;
-        if (this.depth === 0) {
-          this.endPiece(chunk, index + 1);
-          return index + 1;
-        }
-      }
+      const byteClass = BYTE_CLASS[chunk[index] as number];
       index++;
+      if (byteClass === OTHER) continue;
+      if (byteClass === STRING_START) {
+        inString = true;
+      } else if (byteClass === OPENING) {
+        depth++;
+      } else if (--depth === 0) {
+        pieceEnd = index;
+        break;
+      }
     }
-    return length;
+    this.depth = depth;
+    this.inString = inString;
+    this.nextBackslash = nextBackslash;
+    if (pieceEnd !== -1) this.endPiece(chunk, pieceEnd);
+    return index;
   }
 
   private endPiece(chunk: Buffer, end: number): void {
@@ -305,13 +327,17 @@ function reuseStrings(value: Record<string, unknown> | unknown[], previous: unkn
     return;
   }
 
-  const before = typeof previous === "object" && previous !== null && !Array.isArray(previous) ? (previous as Record<string, unknown>) : undefined;
+  const before =
+    typeof previous === "object" && previous !== null && !Array.isArray(previous)
+      ? (previous as Record<string, unknown>)
+      : undefined;
   for (const key in value) {
     const item = value[key];
     const old = before?.[key];
     if (typeof item === "string") {
       // Assigning "__proto__" would set the prototype instead of the own property JSON.parse made.
-      if (typeof old === "string" && item.length > SHARED_BY_PARSER && old === item && key !== "__proto__") value[key] = old;
+      if (typeof old === "string" && item.length > SHARED_BY_PARSER && old === item && key !== "__proto__")
+        value[key] = old;
     } else if (typeof item === "object" && item !== null) {
       reuseStrings(item as Record<string, unknown>, old);
     }

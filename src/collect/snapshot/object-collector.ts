@@ -1,4 +1,4 @@
-import { type KubeObject, objectKey, objectSubject } from "../../model/kube.js";
+import { apiGroup, type KubeObject, objectSubject } from "../../model/kube.js";
 import type {
   CaptureTimeSource,
   CollectedState,
@@ -59,7 +59,11 @@ export class ObjectCollector {
   snapshotCapture?: { capturedAt: string; source: CaptureTimeSource };
   snapshotKubernetesVersion?: CollectedState["kubernetesVersion"];
 
-  private readonly keptByKey = new Map<string, KeptObject>();
+  /**
+   * Kept objects by API group, kind, namespace ("" when cluster-scoped) and name, the identity
+   * objectKey describes; nested maps build no key string per object.
+   */
+  private readonly kept = new Map<string, Map<string, Map<string, Map<string, KeptObject>>>>();
   private readonly countsByKind = new Map<string, number>();
   private duplicatesFound = 0;
   private duplicatesNotWarned = 0;
@@ -148,10 +152,11 @@ export class ObjectCollector {
   }
 
   private keep(object: KubeObject, place: DocumentPlace): void {
-    const key = objectKey(object);
-    const previous = this.keptByKey.get(key);
+    const sameType = childMap(childMap(this.kept, apiGroup(object.apiVersion)), object.kind);
+    const sameNamespace = childMap(sameType, object.metadata.namespace ?? "");
+    const previous = sameNamespace.get(object.metadata.name);
     if (previous === undefined) {
-      this.keptByKey.set(key, { index: this.objects.length, file: place.file });
+      sameNamespace.set(object.metadata.name, { index: this.objects.length, file: place.file });
       this.objects.push(object);
       this.countsByKind.set(object.kind, (this.countsByKind.get(object.kind) ?? 0) + 1);
       return;
@@ -215,6 +220,16 @@ export class ObjectCollector {
       reason: path === undefined ? reason : `${path}: ${reason}`,
     });
   }
+}
+
+/** The map stored under `key`, created empty when absent. */
+function childMap<V>(parent: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let child = parent.get(key);
+  if (child === undefined) {
+    child = new Map();
+    parent.set(key, child);
+  }
+  return child;
 }
 
 function nonEmptyString(value: unknown): string | undefined {
