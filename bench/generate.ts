@@ -75,7 +75,7 @@ interface NamespacePlan {
   workloads: WorkloadPlan[];
 }
 
-/** Where every object of a generated cluster goes, computed before any object is built. */
+/** Layout of a generated cluster, computed before any object is built. */
 export interface ClusterLayout {
   shape: Required<ClusterShape>;
   nodes: string[];
@@ -392,7 +392,7 @@ export function* generateObjects(shape: ClusterShape): Generator<KubeObject> {
   }
 }
 
-/** The generated cluster as an array of objects. */
+/** Returns the generated cluster as an array of objects. */
 export function generateCluster(shape: ClusterShape): KubeObject[] {
   return [...generateObjects(shape)];
 }
@@ -415,7 +415,7 @@ export function generatedState(shape: ClusterShape, objects: KubeObject[] = gene
   };
 }
 
-/** The rollout plan of a generated cluster as a plain document, the shape of a plan YAML file. */
+/** Returns the rollout plan of a generated cluster as a plain document, the shape of a plan YAML file. */
 export function generatedPlanDocument(shape: ClusterShape): Record<string, unknown> {
   const layout = layoutCluster(shape);
   const sre = layout.namespaces.find((namespace) => namespace.name === "sre");
@@ -477,7 +477,7 @@ export function generatedPlanDocument(shape: ClusterShape): Record<string, unkno
   };
 }
 
-/** The rollout plan of a generated cluster, validated by the plan schema. */
+/** Returns the rollout plan of a generated cluster, validated by the plan schema. */
 export function generatedPlan(shape: ClusterShape): RolloutPlan {
   return planSchema.parse(generatedPlanDocument(shape));
 }
@@ -668,7 +668,7 @@ function clusterSpiffeId(random: () => number, name: string, namespaceSelector: 
   };
 }
 
-/** The objects every namespace has: its root CA ConfigMap, the default ServiceAccount and a token-less Secret. */
+/** Returns the objects every namespace has: its root CA ConfigMap, the default ServiceAccount and a pull Secret. */
 function namespaceBasics(random: () => number, namespace: NamespacePlan): KubeObject[] {
   const objects: KubeObject[] = [
     configMapObject(random, namespace.name, "kube-root-ca.crt", {
@@ -935,7 +935,7 @@ function istioResource(
   };
 }
 
-/** The controller, its ReplicaSets or Job, its Service, ServiceAccount and config of one workload. */
+/** Returns the controller, its ReplicaSets or Job, its Service, ServiceAccount and config of one workload. */
 function workloadObjects(random: () => number, workload: WorkloadPlan): KubeObject[] {
   const labels = workloadLabels(workload);
   const metadata = {

@@ -12,12 +12,14 @@ import { TOOL_VERSION } from "./version.js";
 
 const FORMATS = ["text", "short", "json", "markdown", "junit"] as const;
 
-function sourceOptions(command: Command): Command {
-  return command
-    .option(
+function sourceOptions(command: Command, { snapshot = true } = {}): Command {
+  if (snapshot) {
+    command.option(
       "--snapshot <path>",
       "read cluster state from a snapshot: a file or folder of kubectl YAML/JSON, a cluster-info dump, or a meshproof snapshot (.json.gz)",
-    )
+    );
+  }
+  return command
     .option("--kubeconfig <file>", "kubeconfig file for a live run (default: $KUBECONFIG, then ~/.kube/config)")
     .option("--context <name>", "kubeconfig context for a live run (default: the current context)")
     .option("--in-cluster", "use the pod's service account for a live run")
@@ -48,7 +50,7 @@ export function buildProgram(): Command {
     program.command("verify").description("run every check against a live cluster or a snapshot and print the report"),
   )
     .addOption(
-      new Option("--format <format>", "report format on standard output").choices([...FORMATS]).default("text"),
+      new Option("--format <format>", "report format on standard output (short: only what does not pass)").choices([...FORMATS]).default("text"),
     )
     .option("--html <file>", "also write the self-contained HTML report to this file")
     .option("--output <file>", "write the report to this file instead of standard output")
@@ -68,7 +70,9 @@ export function buildProgram(): Command {
       process.exitCode = await verifyCommand(options);
     });
 
-  sourceOptions(program.command("snapshot").description("save everything a live run sees, for later re-runs and diffs"))
+  sourceOptions(program.command("snapshot").description("save everything a live run sees, for later re-runs and diffs"), {
+    snapshot: false,
+  })
     .requiredOption("-o, --output <file>", "snapshot file to write (gzipped JSON)")
     .option("--prometheus <url>", "also record Istio telemetry from this Prometheus")
     .option("--prometheus-window <duration>", "telemetry window; must cover the slowest caller", "24h")

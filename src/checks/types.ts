@@ -13,7 +13,7 @@ import type { RolloutPlan } from "../plan/schema.js";
 export type Verdict = "pass" | "warn" | "fail" | "info" | "unknown" | "skip" | "waived";
 
 /** Severity order used to fold finding verdicts into a check verdict; later entries win. */
-export const VERDICT_ORDER: readonly Verdict[] = ["skip", "waived", "pass", "info", "warn", "unknown", "fail"];
+export const VERDICT_ORDER: readonly Verdict[] = ["skip", "pass", "waived", "info", "warn", "unknown", "fail"];
 
 export function worstVerdict(verdicts: Iterable<Verdict>): Verdict | undefined {
   let worst: Verdict | undefined;

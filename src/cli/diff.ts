@@ -14,6 +14,7 @@ export async function loadComparable(
   path: string,
   plan: RolloutPlan | undefined,
   planFile: string | undefined,
+  role = "input",
 ): Promise<RunResult> {
   if (path.endsWith(".json")) {
     let parsed: { format?: unknown } | undefined;
@@ -22,16 +23,29 @@ export async function loadComparable(
     } catch {
       parsed = undefined;
     }
-    if (parsed?.format === RUN_RESULT_FORMAT) return parsed as RunResult;
-    if (typeof parsed?.format === "string" && parsed.format.startsWith("meshproof.dev/run-result/")) {
+    const format = typeof parsed?.format === "string" ? parsed.format : undefined;
+    if (format === RUN_RESULT_FORMAT) return parsed as RunResult;
+    if (format?.startsWith("meshproof.dev/run-result/")) {
       throw new UserError(
-        `${path}: run result format ${parsed.format} is not supported; this meshproof reads ${RUN_RESULT_FORMAT}. Re-run verify to produce it.`,
+        `${role} ${path}: run result format ${format} is not supported; this meshproof reads ${RUN_RESULT_FORMAT}. Run verify --format json again to produce it.`,
+      );
+    }
+    if (format?.startsWith("meshproof.dev/") && !format.startsWith("meshproof.dev/snapshot/")) {
+      throw new UserError(
+        `${role} ${path} is a ${format} document; pass a snapshot (file or folder) or the JSON that verify --format json writes.`,
       );
     }
   }
   const { readSnapshot } = await import("../collect/snapshot/read.js");
-  const state = await readSnapshot(path);
-  return runVerification({ state, plan, planFile }).result;
+  const { redactState } = await import("../collect/redact-objects.js");
+  let state: Awaited<ReturnType<typeof readSnapshot>>;
+  try {
+    state = await readSnapshot(path);
+  } catch (error) {
+    if (error instanceof UserError && role !== "input") throw new UserError(`${role}: ${error.message}`, error.exitCode);
+    throw error;
+  }
+  return runVerification({ state: redactState(state), plan, planFile }).result;
 }
 
 export interface DiffOptions {
@@ -42,9 +56,15 @@ export interface DiffOptions {
 /** Runs `meshproof diff BEFORE AFTER`: exit 1 when anything regressed. */
 export async function diffCommand(beforePath: string, afterPath: string, options: DiffOptions): Promise<number> {
   const plan = options.plan ? await (await import("../plan/load.js")).loadPlan(options.plan) : undefined;
-  const before = await loadComparable(beforePath, plan, options.plan);
-  const after = await loadComparable(afterPath, plan, options.plan);
-  const report = diffResults(before, after);
+  const before = await loadComparable(beforePath, plan, options.plan, "before");
+  const after = await loadComparable(afterPath, plan, options.plan, "after");
+  if (before.plan?.name !== after.plan?.name) {
+    const name = (result: RunResult) => (result.plan ? `plan ${result.plan.name}` : "no plan");
+    process.stderr.write(
+      `meshproof: warning: ${beforePath} was verified with ${name(before)} and ${afterPath} with ${name(after)}; checks that need a plan differ for that reason alone. Pass --plan to verify snapshot inputs with the same plan.\n`,
+    );
+  }
+  const report = diffResults(before, after, { before: beforePath, after: afterPath });
   const output =
     options.format === "json"
       ? `${JSON.stringify(report, null, 2)}\n`

@@ -1,8 +1,8 @@
-import { writeFile } from "node:fs/promises";
+import { writeOutputFile } from "./output.js";
 import type { CheckResult } from "../checks/types.js";
 import { ExitCode, UserError } from "../errors.js";
 import type { RunResult } from "../run/result.js";
-import { runVerification } from "../run/run.js";
+import { gateDecision, runVerification } from "../run/run.js";
 import { collectState, loadPlanOption, type SourceOptions } from "./source.js";
 
 export interface GateOptions extends SourceOptions {
@@ -54,18 +54,13 @@ export async function gateCommand(phaseId: string, options: GateOptions): Promis
       ? renderGateJson(result, gate, phaseId)
       : await renderGateText(result, gate, options.color === true);
   const text = rendered.endsWith("\n") ? rendered : `${rendered}\n`;
-  if (options.output) await writeFile(options.output, text);
+  if (options.output) await writeOutputFile(options.output, text, "--output");
   else process.stdout.write(text);
   return gate.verdict === "pass" ? ExitCode.ok : ExitCode.checkFailed;
 }
 
 /** Maps a gate's verdict to its decision word. */
-export function decisionOf(gate: CheckResult): "GO" | "NO-GO" | "UNDECIDED" | "SKIPPED" {
-  if (gate.verdict === "pass") return "GO";
-  if (gate.verdict === "fail") return "NO-GO";
-  if (gate.verdict === "skip") return "SKIPPED";
-  return "UNDECIDED";
-}
+export const decisionOf = gateDecision;
 
 export function renderGateJson(result: RunResult, gate: CheckResult, phaseId: string): string {
   return JSON.stringify(

@@ -1,4 +1,5 @@
 import { ExitCode, UserError } from "../errors.js";
+import { writeFailure } from "./output.js";
 import { collectState, loadPlanOption, type SourceOptions } from "./source.js";
 
 /** Runs `meshproof snapshot`: collects from a live cluster and writes the gzipped snapshot. */
@@ -11,7 +12,12 @@ export async function snapshotCommand(options: SourceOptions & { output: string 
   const plan = await loadPlanOption(options);
   const state = await collectState(options, plan);
   const { writeSnapshot } = await import("../collect/snapshot-writer.js");
-  await writeSnapshot(state, options.output);
+  try {
+    await writeSnapshot(state, options.output);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw writeFailure(options.output, "--output", error);
+  }
   const issues = state.collectionIssues.length;
   process.stderr.write(
     `Snapshot written to ${options.output}: ${state.objects.length} objects, ${state.evidence.length} live evidence items${issues ? `, ${issues} collection issues` : ""}.\n`,

@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Verdict } from "../checks/types.js";
@@ -8,6 +7,7 @@ import { ExitCode } from "../errors.js";
 import type { RolloutPlan } from "../plan/schema.js";
 import type { RunResult } from "../run/result.js";
 import { runVerification } from "../run/run.js";
+import { writeFailure, writeOutputFile } from "./output.js";
 import { collectState, loadPlanOption, type SourceOptions } from "./source.js";
 
 export interface VerifyOptions extends SourceOptions {
@@ -29,11 +29,11 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
   const result = await verifiedResult(options, plan);
   if (options.baseline) {
     const { loadComparable } = await import("./diff.js");
-    const { diffResults } = await import("../diff/diff.js");
-    const baseline = await loadComparable(options.baseline, plan, options.plan);
-    const regressions = diffResults(baseline, result).regressions;
-    result.banner.outages = regressions.length;
-    result.banner.outageSubjects = regressions.map((item) => `${item.subject}: ${item.message}`);
+    const { diffResults, outagesAgainst } = await import("../diff/diff.js");
+    const baseline = await loadComparable(options.baseline, plan, options.plan, "--baseline");
+    const outages = outagesAgainst(baseline, result, diffResults(baseline, result));
+    result.banner.outages = outages.length;
+    result.banner.outageSubjects = outages;
     result.banner.outagesBasis = "baseline";
     result.banner.baseline = options.baseline;
   }
@@ -46,12 +46,12 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
     const color =
       options.color && options.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
     const report = await renderReport(result, options.format, { color, verbose: options.verbose === true });
-    if (options.output) await writeFile(options.output, report);
+    if (options.output) await writeOutputFile(options.output, report, "--output");
     else process.stdout.write(report.endsWith("\n") ? report : `${report}\n`);
   }
 
   if (options.html) {
-    await writeFile(options.html, await renderReport(result, "html", {}));
+    await writeOutputFile(options.html, await renderReport(result, "html", {}), "--html");
     process.stderr.write(`HTML report written to ${options.html}\n`);
   }
   return exitCodeOf(result, options.failOn);
@@ -60,7 +60,11 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
 /** Writes text pieces to a file, or to standard output, waiting whenever the destination is full. */
 async function writeChunks(chunks: Iterable<string>, file: string | undefined): Promise<void> {
   if (file !== undefined) {
-    await pipeline(Readable.from(chunks), createWriteStream(file));
+    try {
+      await pipeline(Readable.from(chunks), createWriteStream(file));
+    } catch (error) {
+      throw writeFailure(file, "--output", error);
+    }
     return;
   }
   for (const chunk of chunks) {

@@ -31,23 +31,35 @@ const RANK: Partial<Record<Verdict, number>> = { pass: 0, info: 0, warn: 1, unkn
 // probe check's findings would only repeat them.
 const COMPARED_THROUGH_INVENTORY = new Set(["MP-PROBE-01"]);
 
+/**
+ * Findings keyed by check and subject. Where one check reports several findings on the same subject
+ * (two callers of one workload), the message joins the key so none hides another.
+ */
 function findingsByKey(checks: CheckResult[]): Map<string, { check: CheckResult; verdict: Verdict; message: string }> {
   const map = new Map<string, { check: CheckResult; verdict: Verdict; message: string }>();
   for (const check of checks) {
     if (COMPARED_THROUGH_INVENTORY.has(check.id)) continue;
+    const perSubject = new Map<string, number>();
+    for (const finding of check.findings) perSubject.set(finding.subject, (perSubject.get(finding.subject) ?? 0) + 1);
     for (const finding of check.findings) {
-      map.set(`${check.id}\u0000${finding.subject}`, { check, verdict: finding.verdict, message: finding.message });
+      const shared = (perSubject.get(finding.subject) ?? 0) > 1;
+      const key = `${check.id}\u0000${finding.subject}${shared ? `\u0000${finding.message}` : ""}`;
+      map.set(key, { check, verdict: finding.verdict, message: finding.message });
     }
   }
   return map;
 }
 
 /** Compares two run results of the same cluster, typically before and after a maintenance window. */
-export function diffResults(before: RunResult, after: RunResult): DiffReport {
+export function diffResults(
+  before: RunResult,
+  after: RunResult,
+  labels: { before?: string; after?: string } = {},
+): DiffReport {
   const report: DiffReport = {
     format: DIFF_FORMAT,
-    before: { source: before.cluster.source, capturedAt: before.cluster.capturedAt },
-    after: { source: after.cluster.source, capturedAt: after.cluster.capturedAt },
+    before: { source: labels.before ?? before.cluster.source, capturedAt: before.cluster.capturedAt },
+    after: { source: labels.after ?? after.cluster.source, capturedAt: after.cluster.capturedAt },
     regressions: [],
     improvements: [],
     meshChanges: [],
@@ -226,4 +238,18 @@ function comparePolicies(before: RunResult, after: RunResult, report: DiffReport
       });
     }
   }
+}
+
+/**
+ * Outages measured against a baseline: what is broken now and was not then. Observed outages
+ * (failing probes, meshed workloads not ready, failures caused by the rollout) are compared by
+ * subject, and workloads that lost their sidecar are added, each subject once.
+ */
+export function outagesAgainst(baseline: RunResult, current: RunResult, report: DiffReport): string[] {
+  const before = new Set(baseline.banner.outageSubjects);
+  const outages = new Set(current.banner.outageSubjects.filter((subject) => !before.has(subject)));
+  for (const item of report.regressions) {
+    if (item.kind === "workload" || item.kind === "probe") outages.add(item.subject);
+  }
+  return [...outages].sort();
 }

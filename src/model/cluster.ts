@@ -178,10 +178,14 @@ export class ClusterModel {
     this.spire = this.buildSpire();
   }
 
-  /** Objects of one kind, in input order. */
+  /**
+   * Objects of one kind, in input order. Counts as examining every object returned, so a listing
+   * inside a loop over workloads shows as quadratic work in stats.lookups.
+   */
   list(kind: string): KubeObject[] {
-    this.stats.lookups++;
-    return this.byKind.get(kind) ?? [];
+    const objects = this.byKind.get(kind) ?? [];
+    this.stats.lookups += 1 + objects.length;
+    return objects;
   }
 
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {

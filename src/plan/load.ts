@@ -43,10 +43,7 @@ export function parsePlan(text: string, file: string): RolloutPlan {
   const result = planSchema.safeParse(document);
   if (result.success) return result.data;
 
-  const problems = result.error.issues.map((issue) => describeIssue(issue, text));
-  const first = result.error.issues[0];
-  const line = first ? locateIssue(first, text) : undefined;
-  const detail = problems.join("; ");
+  const { detail, line } = describeIssues(result.error.issues, text);
   throw new InputError(
     file,
     `invalid rollout plan: ${detail}. See schema/rollout-plan.schema.json for the fields a plan takes.`,
@@ -71,7 +68,18 @@ function describeIssue(issue: z.core.$ZodIssue, text: string): string {
     const at = issue.path.length ? ` in ${path}` : "";
     return `${where}unknown field ${keys}${at} (check its spelling)`;
   }
+  const missing = /^Invalid input: expected (\w+), received undefined$/.exec(issue.message);
+  if (issue.code === "invalid_type" && missing) return `${where}required field ${path} is missing (expected ${missing[1]})`;
   return `${where}field ${path || "(root)"}: ${issue.message}`;
+}
+
+/** Describes validation problems of a YAML document, each with its line, joined into one sentence. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], text: string): { detail: string; line?: number } {
+  const first = issues[0];
+  return {
+    detail: issues.map((issue) => describeIssue(issue, text)).join("; "),
+    line: first ? locateIssue(first, text) : undefined,
+  };
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -130,18 +138,23 @@ export function locatePath(text: string, path: readonly PropertyKey[]): number |
     if (match === -1) break;
     found = match + 1;
     start = typeof segment === "number" ? match : match + 1;
-    end = blockEnd(lines, match, parentIndent);
+    end = blockEnd(lines, match, parentIndent, typeof segment === "number");
   }
   return found;
 }
 
-function blockEnd(lines: string[], from: number, indent: number): number {
+/**
+ * Finds where the block that starts at line `from` ends. A list item ends at the next line indented
+ * no deeper than its dash. A mapping key ends at the next line indented no deeper than the key, except
+ * for list items at the key's own indent, which YAML allows as the key's value.
+ */
+function blockEnd(lines: string[], from: number, indent: number, listItem: boolean): number {
   for (let index = from + 1; index < lines.length; index++) {
     const line = lines[index] ?? "";
     if (isBlankOrComment(line)) continue;
     const lineIndent = /^(\s*)/.exec(line)?.[1]?.length ?? 0;
-    if (lineIndent <= indent && !/^\s*- /.test(line.slice(0))) return index;
     if (lineIndent < indent) return index;
+    if (lineIndent === indent && (listItem || !/^\s*- /.test(line))) return index;
   }
   return lines.length;
 }

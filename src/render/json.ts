@@ -16,7 +16,7 @@ const ELEMENT_SPLIT_DEPTH = 2;
 
 /**
  * Renders the same text as renderJson in pieces of about 16,000 characters. The JSON report of a
- * large cluster runs to tens of megabytes; written piece by piece, it never exists as one string,
+ * large cluster runs to tens of megabytes. Written piece by piece, it never exists as one string,
  * and each piece is garbage as soon as it is written.
  */
 export function* renderJsonChunks(result: RunResult): Generator<string> {
@@ -60,7 +60,7 @@ class ChunkBuffer {
     }
   }
 
-  /** Returns and forgets the full chunks. */
+  /** Returns the full chunks and empties the list. */
   take(): string[] {
     const ready = this.ready;
     this.ready = [];
@@ -73,7 +73,7 @@ class ChunkBuffer {
   }
 }
 
-/** The members JSON.stringify writes: it leaves out undefined, functions and symbols. */
+/** Returns the members JSON.stringify writes, which leaves out undefined, functions and symbols. */
 function jsonMembers(value: object): Array<[string, unknown]> {
   return Object.entries(value).filter(
     ([, member]) => member !== undefined && typeof member !== "function" && typeof member !== "symbol",
@@ -82,7 +82,7 @@ function jsonMembers(value: object): Array<[string, unknown]> {
 
 /**
  * Adds the text JSON.stringify(value, null, 2) writes for a value at a depth whose lines start
- * with `indent`; objects and arrays down to `depth` levels are added member by member.
+ * with `indent`. Objects and arrays down to `depth` levels are added member by member.
  */
 function addJson(chunks: ChunkBuffer, value: unknown, indent: string, depth: number): void {
   const splittable =

@@ -21,6 +21,10 @@ export interface StateBanner {
   outagesBasis: "baseline" | "observed";
   /** The baseline the outages were measured against. */
   baseline?: string;
+  /** Outage sources this run could not measure, e.g. HTTP probes on a snapshot without recorded results. */
+  notMeasured: string[];
+  /** The plan's mTLS mode when the cluster's effective mode differs from it. */
+  plannedMtlsMode?: string;
   /** The plan's next phases, in order: what is paused. */
   pausedBefore: string[];
   /** What the next step waits on (gate findings), when gates ran. */
@@ -49,7 +53,10 @@ export interface RunResult {
   plan?: { name: string; file: string };
   banner: StateBanner;
   summary: SummaryGroups;
+  /** Verdicts of the checks of the cluster as it is now; phase gates are counted in `gates`. */
   counts: Record<Verdict, number>;
+  /** One decision per next phase of the plan. A NO-GO does not make `verify` fail. */
+  gates: Array<{ checkId: string; phase: string; decision: "GO" | "NO-GO" | "UNDECIDED" | "SKIPPED" }>;
   categories: CheckCategory[];
   checks: CheckResult[];
   /** What is meshed and which policies exist, for diffs across a window. */

@@ -16,7 +16,7 @@ import { TOOL_VERSION } from "../version.js";
 import { buildBanner, buildSummary } from "./banner.js";
 import { buildInventory } from "./inventory.js";
 import { RUN_RESULT_FORMAT, type RunResult } from "./result.js";
-import { applyWaivers, type WaiverSet } from "./waivers.js";
+import { type WaiverSet, WaiverApplier } from "./waivers.js";
 
 export interface RunOptions {
   state: CollectedState;
@@ -36,17 +36,23 @@ export function runVerification(options: RunOptions): { result: RunResult; model
   const model = buildModel(options.state, options.plan);
   const results = new Map<string, CheckResult>();
   const definitions = options.checks ?? [...ALL_CHECKS, ...gateChecksFor(options.plan)];
-  let checks = definitions.map((check) => {
-    const result = runCheck(check, model, options.plan, results);
+  const waivers = options.waivers ? new WaiverApplier(options.waivers, options.clock ?? new Date()) : undefined;
+  const checks = definitions.map((check) => {
+    const ran = runCheck(check, model, options.plan, results);
+    const result = waivers ? waivers.apply(ran) : ran;
     results.set(result.id, result);
     return result;
   });
-  if (options.waivers) checks = applyWaivers(checks, options.waivers, options.clock ?? new Date());
+  if (waivers) checks.push(waivers.report());
 
   const categoryOrder = Object.keys(CATEGORY_TITLES) as CheckCategory[];
   const present = new Set(checks.map((check) => check.category));
+  // Gates judge the next phase, not the cluster now, so they are counted apart from the checks.
   const counts: Record<Verdict, number> = { pass: 0, warn: 0, fail: 0, info: 0, unknown: 0, skip: 0, waived: 0 };
-  for (const check of checks) counts[check.verdict]++;
+  for (const check of checks) if (check.category !== "phase-gates") counts[check.verdict]++;
+  const gates = checks
+    .filter((check) => check.category === "phase-gates")
+    .map((check) => ({ checkId: check.id, phase: check.id.replace(/^MP-GATE-/, ""), decision: gateDecision(check) }));
 
   const result: RunResult = {
     format: RUN_RESULT_FORMAT,
@@ -61,9 +67,10 @@ export function runVerification(options: RunOptions): { result: RunResult; model
       kubernetesVersion: model.kubernetesVersion?.gitVersion,
     },
     plan: options.plan ? { name: options.plan.metadata.name, file: options.planFile ?? "" } : undefined,
-    banner: buildBanner(checks, options.plan),
+    banner: buildBanner(checks, options.plan, model),
     summary: buildSummary(checks, options.plan),
     counts,
+    gates,
     mesh: buildInventory(model),
     categories: categoryOrder.filter((category) => present.has(category)),
     checks,
@@ -142,4 +149,12 @@ export function runCheck(
       evidence: [],
     };
   }
+}
+
+/** Maps a gate check's verdict to its decision: only pass is GO, and anything unsettled is UNDECIDED. */
+export function gateDecision(check: CheckResult): "GO" | "NO-GO" | "UNDECIDED" | "SKIPPED" {
+  if (check.verdict === "pass") return "GO";
+  if (check.verdict === "fail") return "NO-GO";
+  if (check.verdict === "skip") return "SKIPPED";
+  return "UNDECIDED";
 }

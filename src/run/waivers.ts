@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { CheckResult, Finding } from "../checks/types.js";
 import { worstVerdict } from "../checks/types.js";
 import { InputError, UserError } from "../errors.js";
-import { locatePath } from "../plan/load.js";
+import { describeIssues } from "../plan/load.js";
 
 /** A decision to accept findings for a while: which check, which subjects, why, who, until when. */
 export const waiverFileSchema = z.strictObject({
@@ -54,12 +54,10 @@ export function parseWaivers(text: string, file: string): WaiverSet {
   }
   const result = waiverFileSchema.safeParse(document);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = issue ? issue.path.map(String).join(".") : "";
-    const line = issue ? locatePath(text, issue.path) : undefined;
+    const { detail, line } = describeIssues(result.error.issues, text);
     throw new InputError(
       file,
-      `invalid waiver file: field ${path || "(root)"}: ${issue?.message}. Each waiver needs check, subject, reason, owner and expires (YYYY-MM-DD).`,
+      `invalid waiver file: ${detail}. Each waiver needs check, subject, reason, owner and expires (YYYY-MM-DD).`,
       { line },
     );
   }
@@ -78,22 +76,32 @@ export function isExpired(waiver: Waiver, now: Date): boolean {
 
 const WAIVABLE = new Set(["warn", "fail", "unknown"]);
 
-/**
- * Turns matching warn, fail and unknown findings into `waived` and recomputes each check's verdict.
- * Returns the new check results plus one result that reports expired waivers and waivers that
- * matched nothing, so a stale waiver file is visible.
- */
-export function applyWaivers(checks: CheckResult[], set: WaiverSet, now: Date): CheckResult[] {
-  const matchedCount = new Map<Waiver, number>();
-  const active = set.waivers.filter((waiver) => !isExpired(waiver, now));
-  const compiled = active.map((waiver) => ({
-    waiver,
-    check: globToRegExp(waiver.check),
-    subject: globToRegExp(waiver.subject),
-  }));
+interface CompiledWaiver {
+  waiver: Waiver;
+  check: RegExp;
+  subject: RegExp;
+}
 
-  const waivedChecks = checks.map((check) => {
-    const applicable = compiled.filter((entry) => entry.check.test(check.id));
+/**
+ * Applies a waiver file to check results as they are produced, so checks that read earlier results
+ * (phase gates) see waived findings as waived. `report()` then describes every waiver.
+ */
+export class WaiverApplier {
+  private readonly active: CompiledWaiver[];
+  private readonly matched = new Map<Waiver, number>();
+
+  constructor(
+    private readonly set: WaiverSet,
+    private readonly now: Date,
+  ) {
+    this.active = set.waivers
+      .filter((waiver) => !isExpired(waiver, now))
+      .map((waiver) => ({ waiver, check: globToRegExp(waiver.check), subject: globToRegExp(waiver.subject) }));
+  }
+
+  /** Turns matching warn, fail and unknown findings into `waived` and recomputes the check's verdict. */
+  apply(check: CheckResult): CheckResult {
+    const applicable = this.active.filter((entry) => entry.check.test(check.id));
     if (applicable.length === 0) return check;
     let changed = false;
     const findings: Finding[] = check.findings.map((finding) => {
@@ -101,64 +109,73 @@ export function applyWaivers(checks: CheckResult[], set: WaiverSet, now: Date): 
       const entry = applicable.find((candidate) => candidate.subject.test(finding.subject));
       if (!entry) return finding;
       changed = true;
-      matchedCount.set(entry.waiver, (matchedCount.get(entry.waiver) ?? 0) + 1);
+      this.matched.set(entry.waiver, (this.matched.get(entry.waiver) ?? 0) + 1);
+      const { reason, owner, expires } = entry.waiver;
       return {
         ...finding,
         verdict: "waived",
-        waiver: {
-          originalVerdict: finding.verdict,
-          reason: entry.waiver.reason,
-          owner: entry.waiver.owner,
-          expires: entry.waiver.expires,
-          file: set.file,
-        },
+        waiver: { originalVerdict: finding.verdict, reason, owner, expires, file: this.set.file },
       };
     });
     if (!changed) return check;
     return { ...check, findings, verdict: worstVerdict(findings.map((finding) => finding.verdict)) ?? check.verdict };
-  });
+  }
 
-  const findings: Finding[] = set.waivers.map((waiver) => {
-    const subject = `Waiver ${waiver.check} ${waiver.subject}`;
-    if (isExpired(waiver, now)) {
+  /** Reports expired waivers and waivers that matched nothing, so a stale waiver file is visible. */
+  report(): CheckResult {
+    const { set, now } = this;
+    let expired = 0;
+    let unused = 0;
+    let active = 0;
+    const findings: Finding[] = set.waivers.map((waiver) => {
+      const subject = `Waiver ${waiver.check} ${waiver.subject}`;
+      if (isExpired(waiver, now)) {
+        expired++;
+        return {
+          subject,
+          verdict: "warn",
+          message: `expired on ${waiver.expires} (owner ${waiver.owner}) and no longer applies: ${waiver.reason}`,
+          hint: `Renew it in ${set.file} with a new expires date, or fix the findings and delete it.`,
+        };
+      }
+      const count = this.matched.get(waiver) ?? 0;
+      if (count === 0) {
+        unused++;
+        return {
+          subject,
+          verdict: "warn",
+          message: `matches no finding; it may be stale or its check id or subject pattern may be wrong (owner ${waiver.owner})`,
+          hint: `Delete it from ${set.file} or correct its check and subject patterns.`,
+        };
+      }
+      active++;
+      const plural = count === 1 ? "" : "s";
       return {
         subject,
-        verdict: "warn",
-        message: `expired on ${waiver.expires} (owner ${waiver.owner}) and no longer applies: ${waiver.reason}`,
-        hint: `Renew it in ${set.file} with a new expires date, or fix the findings and delete it.`,
+        verdict: "info",
+        message: `waives ${count} finding${plural} until ${waiver.expires} (owner ${waiver.owner}): ${waiver.reason}`,
       };
-    }
-    const count = matchedCount.get(waiver) ?? 0;
-    if (count === 0) {
-      return {
-        subject,
-        verdict: "warn",
-        message: `matches no finding; it may be stale or its check id or subject pattern may be wrong (owner ${waiver.owner})`,
-        hint: `Delete it from ${set.file} or correct its check and subject patterns.`,
-      };
-    }
+    });
+    const parts = [`${active} active`];
+    if (expired) parts.push(`${expired} expired`);
+    if (unused) parts.push(`${unused} matching nothing`);
     return {
-      subject,
-      verdict: "info",
-      message: `waives ${count} finding${count === 1 ? "" : "s"} until ${waiver.expires} (owner ${waiver.owner}): ${waiver.reason}`,
+      id: "MP-WAIVER-01",
+      category: "waivers",
+      title: "Waivers are current and each matches a finding",
+      proves: "Every accepted risk has an owner and an expiry date, and no waiver outlives its reason unnoticed.",
+      reads: [set.file],
+      verdict: worstVerdict(findings.map((finding) => finding.verdict)) ?? "pass",
+      summary: `Waivers from ${set.file}: ${parts.join(", ")}.`,
+      findings,
+      evidence: [],
     };
-  });
-  const expired = set.waivers.filter((waiver) => isExpired(waiver, now)).length;
-  const unused = findings.filter((finding) => finding.verdict === "warn").length - expired;
-  const summaryParts = [`${set.waivers.length - expired} active`];
-  if (expired) summaryParts.push(`${expired} expired`);
-  if (unused) summaryParts.push(`${unused} matching nothing`);
+  }
+}
 
-  const waiverCheck: CheckResult = {
-    id: "MP-WAIVER-01",
-    category: "waivers",
-    title: "Waivers are current and each matches a finding",
-    proves: "Every accepted risk has an owner and an expiry date, and no waiver outlives its reason unnoticed.",
-    reads: [set.file],
-    verdict: worstVerdict(findings.map((finding) => finding.verdict)) ?? "pass",
-    summary: `Waivers from ${set.file}: ${summaryParts.join(", ")}.`,
-    findings,
-    evidence: [],
-  };
-  return [...waivedChecks, waiverCheck];
+/** Applies waivers to finished results: the checks with waived findings, then the waiver report. */
+export function applyWaivers(checks: CheckResult[], set: WaiverSet, now: Date): CheckResult[] {
+  const applier = new WaiverApplier(set, now);
+  const waived = checks.map((check) => applier.apply(check));
+  return [...waived, applier.report()];
 }

@@ -9,9 +9,9 @@ import { matchesSelector } from "../../src/model/selectors.js";
 import { namespace, peerAuthentication, pod } from "../support/builders.js";
 
 // The model's shortcuts (shared injection decisions, the per-namespace label index) must give the
-// same answers as computing each one from scratch.
+// same results as computing each one from scratch.
 
-/** A generated cluster plus pods whose labels and annotations exercise every injection rule. */
+/** Returns a generated cluster plus pods whose labels and annotations exercise every injection rule. */
 function clusterWithOddPods(): KubeObject[] {
   const objects = generateCluster({ pods: 600 });
   objects.push(

@@ -50,7 +50,7 @@ describe("applyWaivers", () => {
 
   it("waives matching findings and recomputes the verdict", () => {
     const waived = checks[0];
-    assert.equal(waived?.verdict, "pass");
+    assert.equal(waived?.verdict, "waived");
     assert.equal(waived?.findings[0]?.verdict, "waived");
     assert.equal(waived?.findings[0]?.waiver?.originalVerdict, "warn");
     assert.equal(waived?.findings[0]?.waiver?.owner, "platform-team");
@@ -69,7 +69,7 @@ describe("applyWaivers", () => {
     ]);
     assert.match(report?.findings[1]?.message ?? "", /expired on 2026-06-01/);
     assert.match(report?.findings[2]?.message ?? "", /matches no finding/);
-    assert.equal(report?.summary, "Waivers from waivers.yaml: 2 active, 1 expired, 1 matching nothing.");
+    assert.equal(report?.summary, "Waivers from waivers.yaml: 1 active, 1 expired, 1 matching nothing.");
   });
 
   it("stops applying a waiver after its last day", () => {
@@ -88,14 +88,15 @@ describe("parseWaivers", () => {
   it("rejects a waiver without an owner", () => {
     assert.throws(
       () => parseWaivers(FILE.replace("    owner: platform-team\n", ""), "waivers.yaml"),
-      (error: unknown) => error instanceof InputError && /field waivers\.0\.owner/.test(error.message),
+      (error: unknown) =>
+        error instanceof InputError && error.line === 4 && /required field waivers\[0\]\.owner is missing/.test(error.message),
     );
   });
 
   it("rejects a malformed expiry date", () => {
     assert.throws(
       () => parseWaivers(FILE.replace('"2026-09-30"', "next week"), "waivers.yaml"),
-      (error: unknown) => error instanceof InputError && error.line === 8 && /waivers\.0\.expires/.test(error.message),
+      (error: unknown) => error instanceof InputError && error.line === 8 && /field waivers\[0\]\.expires: Invalid ISO date/.test(error.message),
     );
   });
 });

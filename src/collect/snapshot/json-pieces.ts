@@ -31,7 +31,7 @@ function isWhitespace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
-/** Where the root scanner is between pieces: the JSON grammar of one object whose arrays are split. */
+/** Position of the root scanner between pieces, in the grammar of one JSON object whose arrays are split. */
 enum Expect {
   Root,
   KeyOrClose,
@@ -51,7 +51,7 @@ class NotHandled extends Error {}
 /**
  * Parses a JSON object that arrives in chunks. Each member value is parsed with JSON.parse on its
  * own, and each element of a member whose value is an array is parsed on its own, so the whole text
- * never exists as one string: memory holds the parsed values and one chunk. The result equals
+ * never exists as one string: memory contains the parsed values and one chunk. The result equals
  * JSON.parse of the whole text, including which of two equal keys wins (the later one).
  */
 export class JsonObjectScanner {
@@ -293,8 +293,8 @@ export class JsonObjectScanner {
  * characters but gives every longer one its own copy, so each pod would keep its own copy of its
  * image names, label values, paths and environment values. Items of one kind are listed together
  * and the pods of one workload sit side by side, so comparing with the previous item finds most
- * repeats without hashing every string; a string pool would find more but costs about three times
- * the CPU time. On the benchmark's 50,000-pod snapshot this saves about a fifth of the parsed
+ * repeats without hashing every string. A string pool would find more, but it cost about three
+ * times the CPU time when measured on the benchmark snapshot. On the benchmark's 50,000-pod snapshot this saves about a fifth of the parsed
  * objects' memory.
  */
 class RepeatedStrings {
