@@ -1,11 +1,13 @@
 /**
- * Synthetic clusters for the benchmark and for tests that need many objects: Istio 1.23 with SPIRE,
- * app namespaces with meshed Deployments (classic and native sidecars), unmeshed datastores and
- * CronJobs, and the Services, ConfigMaps, policies and nodes a cluster of that size has. The output
- * is deterministic for a given shape and seed, so runs and tests compare like with like.
+ * Synthetic clusters for the benchmark and for tests that need many objects. Each has Istio 1.23
+ * with SPIRE, app namespaces with meshed Deployments (classic and native sidecars), unmeshed
+ * datastores and CronJobs, and the Services, ConfigMaps, policies and nodes a cluster of that size
+ * has. The output is deterministic for a given shape and seed, so runs and tests compare like with
+ * like.
  *
  * `generateObjects` yields objects one at a time, so the benchmark writes 50,000 pods without
- * holding them all; `generateCluster` and `generatedState` build an in-memory cluster for tests.
+ * keeping them all in memory. `generateCluster` and `generatedState` build an in-memory cluster
+ * for tests.
  */
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
@@ -397,7 +399,7 @@ export function generateCluster(shape: ClusterShape): KubeObject[] {
   return [...generateObjects(shape)];
 }
 
-/** A CollectedState of a generated cluster, as the snapshot reader returns it for the benchmark file. */
+/** Returns a CollectedState of a generated cluster, as the snapshot reader returns it for the benchmark file. */
 export function generatedState(shape: ClusterShape, objects: KubeObject[] = generateCluster(shape)): CollectedState {
   const objectsByKind: Record<string, number> = {};
   for (const object of objects) objectsByKind[object.kind] = (objectsByKind[object.kind] ?? 0) + 1;
@@ -842,7 +844,7 @@ function spireAgentConfig(random: () => number): KubeObject[] {
   return [configMapObject(random, "spire-system", "spire-agent", { "agent.conf": agent })];
 }
 
-/** PeerAuthentications, DestinationRules, AuthorizationPolicies and a Sidecar of a meshed namespace. */
+/** Returns the PeerAuthentications, DestinationRules, AuthorizationPolicies and Sidecar of a meshed namespace. */
 function meshPolicies(random: () => number, namespace: NamespacePlan): KubeObject[] {
   const objects: KubeObject[] = [
     istioResource(random, "security.istio.io/v1", "PeerAuthentication", namespace.name, "default", {
@@ -1140,7 +1142,7 @@ function appEnv(workload: WorkloadPlan): Container["env"] {
   ];
 }
 
-/** One pod of a workload, shaped as the API server returns it after injection and scheduling. */
+/** Returns one pod of a workload, shaped as the API server returns it after injection and scheduling. */
 function podObject(random: () => number, workload: WorkloadPlan, replica: number, nodeName: string): KubeObject {
   const hashOrOrdinal =
     workload.kind === "StatefulSet"

@@ -186,7 +186,7 @@ async function ensureSnapshot(
 
 /**
  * Runs `node ARGS` as a whole process with standard output sent to /dev/null and returns its wall
- * time and peak RSS. Exit codes 0 and 1 (checks failed) are normal for verify; any other code
+ * time and peak RSS. Exit codes 0 and 1 (checks failed) are normal for verify. Any other code
  * stops the benchmark with the process's standard error.
  */
 async function measure(nodeArgs: string[]): Promise<Measurement> {
@@ -234,7 +234,7 @@ function medianOf(values: number[]): number {
     : Math.round(((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2);
 }
 
-/** Median time and median peak memory, each taken on its own. */
+/** Returns the median time and the median peak memory, each taken on its own. */
 function median(measurements: Measurement[]): Measurement {
   return {
     ms: medianOf(measurements.map((entry) => entry.ms)),

@@ -162,7 +162,7 @@ describe("mesh-workloads gate", () => {
     );
     assert.match(
       workers.summary,
-      /^NO-GO: 1 blocking finding: projection-worker is crash-looping \(29 restarts\); namespace sre is covered by SPIRE registration/,
+      /^NO-GO: 1 blocking finding: projection-worker is crash-looping \(29 restarts\): fix it or leave it out of the phase \(SPIRE registration already covers namespace sre\)/,
     );
   });
 
@@ -344,7 +344,7 @@ describe("mesh-workloads gate", () => {
     });
     const result = runGates([sre, clusterSpiffeId(["sre"]), ...worker({ restarts: 29 })], withPlan);
     assert.deepEqual(gate(result, "mesh-workers").facts?.nextStepWaitsOn, [
-      "mesh-workers: projection-worker is crash-looping (29 restarts); namespace sre is covered by SPIRE registration",
+      "mesh-workers: projection-worker is crash-looping (29 restarts): fix it or leave it out of the phase (SPIRE registration already covers namespace sre)",
     ]);
     assert.equal(gate(result, "strict").facts?.nextStepWaitsOn, undefined);
     assert.deepEqual(result.banner.nextStepWaitsOn, gate(result, "mesh-workers").facts?.nextStepWaitsOn);

@@ -284,7 +284,7 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
         subject: workload.subject,
         verdict: "fail",
         message: `${workload.name} is crash-looping (${loop.restarts} restarts${loop.reason ? `, ${loop.reason}` : ""}); fix it or leave it out of the phase.${judged} ${coverage.sentence}`,
-        short: `${workload.name} is crash-looping (${loop.restarts} restarts); namespace ${workload.namespace} ${coverage.coveredBy ? "is" : "is not"} covered by SPIRE registration`,
+        short: `${workload.name} is crash-looping (${loop.restarts} restarts): fix it or leave it out of the phase (SPIRE registration ${coverage.coveredBy ? "already covers" : "does not cover"} namespace ${workload.namespace})`,
         strength: judged ? "medium" : "weak",
         basis: ["restart count", "pod creationTimestamp", "no istio-proxy"],
         hint: `kubectl -n ${workload.namespace} logs ${podName} --previous`,
