@@ -430,7 +430,8 @@ function runAttribution(model: ClusterModel, plan: RolloutPlan | undefined): Che
     const parts = (["caused by the rollout", "pre-existing", "undecided"] as const)
       .filter((label) => byLabel.has(label))
       .map((label) => `${label}: ${byLabel.get(label)!.join(", ")}`);
-    if (!byLabel.has("caused by the rollout")) parts.push("none caused by the rollout");
+    // Only a window start lets a failure be ruled out as caused by the rollout.
+    if (windowStart && !byLabel.has("caused by the rollout")) parts.push("none caused by the rollout");
     summary = `${parts.join("; ")} (${windowNote}).`;
   }
 
