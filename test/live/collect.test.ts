@@ -10,6 +10,7 @@ import { collectLive, type LiveCollectOptions } from "../../src/collect/live/col
 import type { CollectedState, ServedCertificateEvidence, SpireCliEvidence } from "../../src/collect/types.js";
 import { ExitCode, UserError } from "../../src/errors.js";
 import type { KubeObject } from "../../src/model/kube.js";
+import { meshproof } from "../support/cli.js";
 import { startTestCluster, type TestCluster } from "../support/live-cluster.js";
 import { ISTIOD_ID, podObject, SPIRE_ID, testPlan } from "../support/live-fixture.js";
 
@@ -354,7 +355,49 @@ describe("collectLive failures", () => {
     const state = await collectWithFaults({ requestTimeoutMs: 300 });
     const issue = issueFor(state, "statefulsets.apps");
     assert.equal(issue?.reason, "timeout");
+    assert.equal(
+      issue?.message,
+      "list statefulsets.apps timed out after 0.3 s. Raise --request-timeout SECONDS if the API server is slow.",
+    );
     assert.equal(requestsTo(cluster, "/apis/apps/v1/statefulsets").length, 1);
+  });
+
+  test("hung /version exits 3 with the timeout", async () => {
+    cluster.fake.addFault({ path: "/version", action: { type: "hang" } });
+    try {
+      await assert.rejects(
+        collectLive({ ...FAST, kubeconfig: cluster.kubeconfig, requestTimeoutMs: 300 }),
+        (error: unknown) => {
+          assert.ok(error instanceof UserError);
+          assert.equal(error.exitCode, ExitCode.clusterUnreachable);
+          assert.equal(
+            error.message,
+            `cannot read the Kubernetes API server of context "kind-meshproof" at ${cluster.fake.url}: ` +
+              "GET /version timed out after 0.3 s. Raise --request-timeout SECONDS if the API server is slow, " +
+              'or check the context with "kubectl --context kind-meshproof version".',
+          );
+          return true;
+        },
+      );
+    } finally {
+      cluster.fake.clearFaults();
+    }
+  });
+
+  test("CLI exits 3 when /version hangs", async () => {
+    cluster.fake.addFault({ path: "/version", action: { type: "hang" } });
+    try {
+      const run = await meshproof("verify", "--kubeconfig", cluster.kubeconfig, "--request-timeout", "0.5");
+      assert.equal(run.code, ExitCode.clusterUnreachable, run.stderr);
+      assert.equal(
+        run.stderr,
+        `meshproof: cannot read the Kubernetes API server of context "kind-meshproof" at ${cluster.fake.url}: ` +
+          "GET /version timed out after 0.5 s. Raise --request-timeout SECONDS if the API server is slow, " +
+          'or check the context with "kubectl --context kind-meshproof version".\n',
+      );
+    } finally {
+      cluster.fake.clearFaults();
+    }
   });
 
   test("dropped connection becomes connection-dropped", async () => {
@@ -417,6 +460,10 @@ describe("collectLive failures", () => {
         assert.match(error.message, /context "gone"/);
         assert.ok(error.message.includes(server));
         assert.match(error.message, /ECONNREFUSED/);
+        assert.match(
+          error.message,
+          /\(after 2 attempts\)\. Check the context with "kubectl --context gone version"\.$/,
+        );
         return true;
       },
     );

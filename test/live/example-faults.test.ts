@@ -217,7 +217,7 @@ describe("example run under API faults", () => {
       assert.deepEqual(
         result.collectionIssues.map((issue) => `${issue.resource} ${issue.reason} ${issue.message}`),
         [
-          "serviceentries.networking.istio.io timeout cannot list serviceentries.networking.istio.io: the request timed out",
+          "serviceentries.networking.istio.io timeout list serviceentries.networking.istio.io timed out after 0.5 s. Raise --request-timeout SECONDS if the API server is slow.",
         ],
       );
       assert.equal(checkOf(result, "MP-EXT-01").verdict, "unknown");

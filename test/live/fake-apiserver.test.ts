@@ -1,8 +1,9 @@
 import * as assert from "node:assert/strict";
 import { request } from "node:https";
 import { after, before, describe, test } from "node:test";
-import { loadClusterTarget, loadKubernetesClient } from "../../src/collect/live/client.js";
+import { loadKubernetesClient } from "../../src/collect/live/client.js";
 import { DEFAULT_RETRY_POLICY } from "../../src/collect/live/failures.js";
+import { loadClusterTarget } from "../../src/collect/live/kubeconfig.js";
 import { listKind } from "../../src/collect/live/list.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
 import { clusterObjects, podObject } from "../support/live-fixture.js";

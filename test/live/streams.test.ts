@@ -1,19 +1,17 @@
 import * as assert from "node:assert/strict";
+import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
-import {
-  type ClusterTarget,
-  type KubernetesClientModule,
-  loadClusterTarget,
-  loadKubernetesClient,
-} from "../../src/collect/live/client.js";
+import { type KubernetesClientModule, loadKubernetesClient } from "../../src/collect/live/client.js";
 import { DisallowedCommandError, runSpireServerCommand } from "../../src/collect/live/exec.js";
+import { type ClusterTarget, loadClusterTarget } from "../../src/collect/live/kubeconfig.js";
 import {
   DisallowedAdminRequestError,
   getThroughPortForward,
   PortForwardFailure,
 } from "../../src/collect/live/port-forward.js";
-import type { ExecCall, ExecResult } from "../support/fake-apiserver.js";
+import { type ExecCall, type ExecResult, FakeApiServer } from "../support/fake-apiserver.js";
 import { startTestCluster, type TestCluster } from "../support/live-cluster.js";
+import { clusterObjects } from "../support/live-fixture.js";
 
 const clock = () => new Date();
 const spireServer = { namespace: "spire", pod: "spire-server-0" };
@@ -120,5 +118,43 @@ describe("exec and port-forward streams", () => {
       "GET /config_dump?resource=dynamic_active_secrets",
       "GET /certs",
     ]);
+  });
+});
+
+describe("port-forward to a pod that never answers", () => {
+  let fake: FakeApiServer;
+  let silent: Server;
+  const openSockets = new Set<Socket>();
+  let target: ClusterTarget;
+
+  before(async () => {
+    // Accepts connections and never writes, like an Envoy admin port stuck under load.
+    silent = createServer((socket) => {
+      openSockets.add(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const address = silent.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    fake = await FakeApiServer.start({ objects: clusterObjects(), portForward: () => ({ host: "127.0.0.1", port }) });
+    target = loadClusterTarget(await loadKubernetesClient(), { kubeconfig: await fake.writeKubeconfig() });
+  });
+  after(async () => {
+    await fake.close();
+    for (const socket of openSockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+
+  test("GET times out naming --request-timeout", async () => {
+    const client = await loadKubernetesClient();
+    const pod = { namespace: "sre", pod: "mdm-kernel-7d9f-abcde", port: 15000 };
+    await assert.rejects(getThroughPortForward(client, target.config, pod, ["/certs"], 300), (error: unknown) => {
+      assert.ok(error instanceof PortForwardFailure);
+      assert.equal(error.failure.reason, "timeout");
+      assert.equal(
+        error.failure.message,
+        "GET /certs through port-forward to sre/mdm-kernel-7d9f-abcde:15000 timed out after 0.3 s. Raise --request-timeout SECONDS if the pod is slow to respond.",
+      );
+      return true;
+    });
   });
 });

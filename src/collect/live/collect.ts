@@ -10,19 +10,13 @@ import {
   SNAPSHOT_FORMAT,
   type SpireCliEvidence,
 } from "../types.js";
-import {
-  type ClusterTarget,
-  type KubeconfigOptions,
-  type KubernetesClientModule,
-  loadClusterTarget,
-  loadKubernetesClient,
-  requestOptions,
-} from "./client.js";
+import { type KubernetesClientModule, loadKubernetesClient, requestOptions } from "./client.js";
 import { mapWithConcurrency } from "./concurrency.js";
 import { collectServedCertificate, selectCertificateTargets } from "./envoy-certs.js";
 import { runSpireServerCommand, SPIRE_SERVER_COMMANDS, spireServerCommandLine } from "./exec.js";
-import { DEFAULT_RETRY_POLICY, RequestFailure, type RetryPolicy, withRetry } from "./failures.js";
+import { DEFAULT_RETRY_POLICY, formatSeconds, RequestFailure, type RetryPolicy, withRetry } from "./failures.js";
 import { collectIstiodMesh } from "./istiod.js";
+import { type ClusterTarget, type KubeconfigOptions, loadClusterTarget } from "./kubeconfig.js";
 import { type KindListing, listKind } from "./list.js";
 import { runProbe } from "./probes.js";
 
@@ -150,11 +144,7 @@ async function readServerVersion(context: LiveContext, issues: CollectionIssue[]
     if (!(error instanceof RequestFailure)) throw error;
     const cannotConnect = ["unreachable", "timeout", "connection-dropped"].includes(error.reason);
     if (cannotConnect || error.status === 401) {
-      throw new UserError(
-        `cannot read the Kubernetes API server of context "${target.context}" at ${target.server}: ${error.message}. ` +
-          `Check the context with: kubectl --context ${target.context} version`,
-        ExitCode.clusterUnreachable,
-      );
+      throw new UserError(unreachableMessage(target, error, context.requestTimeoutMs), ExitCode.clusterUnreachable);
     }
     issues.push({
       resource: "/version",
@@ -164,6 +154,22 @@ async function readServerVersion(context: LiveContext, issues: CollectionIssue[]
     });
     return undefined;
   }
+}
+
+/** Explain why nothing can be read from the cluster: the server, the failure, and what to check next. */
+function unreachableMessage(target: ClusterTarget, error: RequestFailure, timeoutMs: number): string {
+  const where = `cannot read the Kubernetes API server of context "${target.context}" at ${target.server}`;
+  const check = target.inCluster
+    ? "that the pod can reach the API server and that its service account token is valid"
+    : `the context with "kubectl --context ${target.context} version"`;
+  if (error.reason === "timeout") {
+    const attempt = error.attempts > 1 ? ` on attempt ${error.attempts}` : "";
+    return (
+      `${where}: GET /version timed out after ${formatSeconds(timeoutMs)}${attempt}. ` +
+      `Raise --request-timeout SECONDS if the API server is slow, or check ${check}.`
+    );
+  }
+  return `${where}: ${error.message.replace(/\.$/, "")}. Check ${check}.`;
 }
 
 async function listAllKinds(context: LiveContext, pageSize: number): Promise<KindListing[]> {

@@ -169,6 +169,11 @@ export function classifyError(error: unknown): ClassifiedFailure {
   return { reason: "unreachable", retryable: false, message };
 }
 
+/** Format milliseconds in seconds, the unit of --request-timeout: 15000 gives "15 s" and 500 gives "0.5 s". */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
 /** Compute the delay before attempt `attempt + 1`, honouring the server's Retry-After within the policy's cap. */
 export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number): number {
   const exponential = policy.baseDelayMs * 2 ** (attempt - 1);

@@ -3,7 +3,7 @@ import type { KubeObject } from "../../model/kube.js";
 import { type CollectedKind, resourceName } from "../kinds.js";
 import type { CollectionIssue } from "../types.js";
 import { type KubernetesClientModule, requestOptions } from "./client.js";
-import { RequestFailure, type RetryPolicy, withRetry } from "./failures.js";
+import { formatSeconds, RequestFailure, type RetryPolicy, withRetry } from "./failures.js";
 
 /**
  * Listing of one kind at cluster scope, page by page, trying the kind's API versions in order. It
@@ -86,6 +86,14 @@ async function listAllPages(settings: ListSettings, kind: CollectedKind, version
   return objects;
 }
 
+function listFailureMessage(resource: string, error: RequestFailure, timeoutMs: number): string {
+  if (error.reason !== "timeout") return `cannot list ${resource}: ${error.message}`;
+  // A timeout is not retried, so more than one attempt means the earlier ones failed in another way.
+  const attempt = error.attempts > 1 ? ` on attempt ${error.attempts}` : "";
+  const limit = formatSeconds(timeoutMs);
+  return `list ${resource} timed out after ${limit}${attempt}. Raise --request-timeout SECONDS if the API server is slow.`;
+}
+
 /**
  * List every object of `kind`. A 404 moves on to the next version. Every other failure, and a 404
  * on all versions, becomes a CollectionIssue instead of an exception.
@@ -106,7 +114,7 @@ export async function listKind(settings: ListSettings, kind: CollectedKind): Pro
         issue: {
           resource,
           reason: error.reason,
-          message: `cannot list ${resource}: ${error.message}`,
+          message: listFailureMessage(resource, error, settings.timeoutMs),
           ...(error.status === 403 ? { permission } : {}),
         },
       };

@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import type * as k8s from "@kubernetes/client-node";
 import type { KubernetesClientModule } from "./client.js";
-import { type ClassifiedFailure, classifyError, classifyStatus } from "./failures.js";
+import { type ClassifiedFailure, classifyError, classifyStatus, formatSeconds } from "./failures.js";
 
 /**
  * HTTP GETs to admin ports inside a pod through the API server's port-forward subresource. Only the
@@ -167,7 +167,13 @@ function getOnce(port: number, path: string, timeoutMs: number): Promise<AdminRe
 }
 
 /** Classify a failed forwarded request, using what the handshake or the error channel reported. */
-function classifyForwardError(error: unknown, tunnel: PortForwardTunnel, target: PodPort): ClassifiedFailure {
+function classifyForwardError(
+  error: unknown,
+  tunnel: PortForwardTunnel,
+  target: PodPort,
+  path: string,
+  timeoutMs: number,
+): ClassifiedFailure {
   const where = `${target.namespace}/${target.pod}:${target.port}`;
   const handshake = tunnel.handshakeError as { message?: unknown; error?: unknown } | undefined;
   if (handshake !== undefined) {
@@ -193,6 +199,12 @@ function classifyForwardError(error: unknown, tunnel: PortForwardTunnel, target:
     return { reason: "unreachable", retryable: false, message: `port-forward to ${where} failed: ${channel}` };
   }
   const classified = classifyError(error);
+  if (classified.reason === "timeout") {
+    return {
+      ...classified,
+      message: `GET ${path} through port-forward to ${where} timed out after ${formatSeconds(timeoutMs)}. Raise --request-timeout SECONDS if the pod is slow to respond.`,
+    };
+  }
   return { ...classified, message: `GET through port-forward to ${where} failed: ${classified.message}` };
 }
 
@@ -217,7 +229,7 @@ export async function getThroughPortForward(
       try {
         responses.push(await getOnce(localPort, path, timeoutMs));
       } catch (error) {
-        throw new PortForwardFailure(classifyForwardError(error, tunnel, target));
+        throw new PortForwardFailure(classifyForwardError(error, tunnel, target, path, timeoutMs));
       }
     }
     return responses;
