@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Baseline of the benchmark: reads a snapshot file and parses it as JSON, the least any reader of
-// that file must do. It reads the file the way the snapshot reader does (whole file, UTF-8, one
-// JSON.parse) and prints the item count so the parse cannot be skipped.
+// that file must do: the whole file as UTF-8, then one JSON.parse. It prints the item count so the
+// parse cannot be skipped.
 import { readFileSync } from "node:fs";
 
 const file = process.argv[2];

@@ -32,6 +32,8 @@ interface Measurement {
   ms: number;
   /** Peak resident set size in KiB. */
   maxRssKiB: number;
+  /** User plus system CPU time. Other load on the machine changes it less than the wall time. */
+  cpuMs: number;
 }
 
 interface SizeResult {
@@ -66,7 +68,8 @@ async function main(): Promise<void> {
 
   if (!values["no-build"]) build();
   await mkdir(workDir, { recursive: true });
-  const memoryProbe = existsSync(TIME_BINARY) ? "/usr/bin/time -f %M" : "process.resourceUsage().maxRSS at exit";
+  const memoryProbe = existsSync(TIME_BINARY) ? '/usr/bin/time -f "%M %U %S"' : "process.resourceUsage() at exit";
+  const loadBefore = loadAverage();
   log(`peak memory from ${memoryProbe}`);
 
   const results: SizeResult[] = [];
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
   const helpMs = medianOf(helpTimes);
   log(`--help: median ${helpMs} ms of ${helpRuns}`);
 
-  const markdown = renderResults(results, helpMs, helpRuns, runs, memoryProbe);
+  const markdown = renderResults(results, { helpMs, helpRuns, runs, memoryProbe, load: [loadBefore, loadAverage()] });
   await writeFile(values.output, markdown);
   log(`results written to ${path.relative(repoRoot, values.output)}`);
   const failed = evaluateTargets(results, helpMs).filter((target) => target.pass === false);
@@ -195,7 +198,7 @@ async function measure(nodeArgs: string[]): Promise<Measurement> {
   const useTime = existsSync(TIME_BINARY);
   const command = useTime ? TIME_BINARY : process.execPath;
   const args = useTime
-    ? ["-f", "%M", "-o", rssFile, process.execPath, ...nodeArgs]
+    ? ["-f", "%M %U %S", "-o", rssFile, process.execPath, ...nodeArgs]
     : ["--import", maxRssHook, ...nodeArgs];
 
   const devNull = await open("/dev/null", "w");
@@ -219,8 +222,10 @@ async function measure(nodeArgs: string[]): Promise<Measurement> {
     if (code !== 0 && code !== 1) {
       throw new Error(`node ${nodeArgs.join(" ")} exited with ${code}:\n${stderr}`);
     }
-    const rssText = (await readFile(rssFile, "utf8")).trim().split("\n").pop() ?? "";
-    return { ms: Math.round(ms), maxRssKiB: Number(rssText) };
+    // /usr/bin/time puts a "Command exited with non-zero status" line before its figures.
+    const figures = ((await readFile(rssFile, "utf8")).trim().split("\n").pop() ?? "").split(" ").map(Number);
+    const [maxRssKiB = Number.NaN, userSeconds = Number.NaN, systemSeconds = Number.NaN] = figures;
+    return { ms: Math.round(ms), maxRssKiB, cpuMs: Math.round((userSeconds + systemSeconds) * 1000) };
   } finally {
     await devNull.close();
   }
@@ -239,6 +244,7 @@ function median(measurements: Measurement[]): Measurement {
   return {
     ms: medianOf(measurements.map((entry) => entry.ms)),
     maxRssKiB: medianOf(measurements.map((entry) => entry.maxRssKiB)),
+    cpuMs: medianOf(measurements.map((entry) => entry.cpuMs)),
   };
 }
 
@@ -287,6 +293,17 @@ function evaluateTargets(results: SizeResult[], helpMs: number): Target[] {
   return targets;
 }
 
+/** Returns the commit the benchmark ran on, marked when the work tree had changes. */
+function commitDescription(): string {
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" });
+  if (head.status !== 0) return "unknown (not a git work tree)";
+  const status = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  });
+  return `${head.stdout.trim()}${status.stdout.trim() ? " with uncommitted changes" : ""}`;
+}
+
 function machineDescription(): string[] {
   const cpuInfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuInfo)?.[1] ?? os.cpus()[0]?.model ?? "unknown";
@@ -294,20 +311,44 @@ function machineDescription(): string[] {
     `- CPU: ${model.trim()}, ${os.availableParallelism()} cores available to Node`,
     `- Memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- Node: ${process.version} on ${os.type()} ${os.release()}`,
+    `- Commit: ${commitDescription()}`,
   ];
 }
 
-function renderResults(
-  results: SizeResult[],
-  helpMs: number,
-  helpRuns: number,
-  runs: number,
-  memoryProbe: string,
-): string {
+/** The 1-minute load average, which tells how much other work shared the machine. */
+function loadAverage(): number {
+  return Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+}
+
+interface RunFacts {
+  helpMs: number;
+  helpRuns: number;
+  runs: number;
+  memoryProbe: string;
+  /** 1-minute load average before and after the measurements. */
+  load: [number, number];
+}
+
+function renderResults(results: SizeResult[], facts: RunFacts): string {
+  const { helpMs, helpRuns, runs, memoryProbe } = facts;
   const rows = results.map((result) => {
     const ratio = result.verify.ms / result.parseOnly.ms;
     const memoryRatio = (result.verify.maxRssKiB * 1024) / result.fileBytes;
-    return `| ${result.pods.toLocaleString("en-US")} | ${result.objects.toLocaleString("en-US")} | ${formatMiB(result.fileBytes)} | ${result.parseOnly.ms} | ${result.verify.ms} | ${ratio.toFixed(2)} | ${formatMiB(result.parseOnly.maxRssKiB * 1024)} | ${formatMiB(result.verify.maxRssKiB * 1024)} | ${memoryRatio.toFixed(2)} | ${result.verifyWithPlan.ms} | ${formatMiB(result.verifyWithPlan.maxRssKiB * 1024)} |`;
+    const cells = [
+      result.pods.toLocaleString("en-US"),
+      result.objects.toLocaleString("en-US"),
+      formatMiB(result.fileBytes),
+      String(result.parseOnly.ms),
+      String(result.verify.ms),
+      ratio.toFixed(2),
+      `${result.parseOnly.cpuMs} / ${result.verify.cpuMs}`,
+      formatMiB(result.parseOnly.maxRssKiB * 1024),
+      formatMiB(result.verify.maxRssKiB * 1024),
+      memoryRatio.toFixed(2),
+      String(result.verifyWithPlan.ms),
+      formatMiB(result.verifyWithPlan.maxRssKiB * 1024),
+    ];
+    return `| ${cells.join(" | ")} |`;
   });
   const targets = evaluateTargets(results, helpMs).map(
     (target) =>
@@ -321,19 +362,20 @@ function renderResults(
     "## Machine",
     "",
     ...machineDescription(),
+    `- Load average (1 minute) before and after the measurements: ${facts.load[0]} and ${facts.load[1]}. Other work on the machine slows the wall times; the CPU times change less.`,
     "",
     "## Method",
     "",
     "- Input: one `kind: List` JSON file per size, the shape `kubectl get -A -o json` prints, written by bench/generate.ts (seed 1) with one object per line and no indentation. Each cluster has Istio 1.23 and SPIRE objects, 50 pods per node, about 120 app pods per namespace, and the DaemonSet, Deployment, ReplicaSet, StatefulSet, CronJob, Service, ServiceAccount, ConfigMap and policy objects that go with them.",
-    "- verify: `node bin/meshproof.js verify --snapshot FILE --format json`, standard output to /dev/null. With plan: the same with `--plan` and the generated plan, which runs the checks that need one.",
-    "- parse-only: `node bench/parse-only.js FILE`, which reads the file as UTF-8 and runs one `JSON.parse`, as the snapshot reader does.",
-    `- Time: wall time of the whole process, median of ${runs} runs; the commands are interleaved. Peak memory: maximum resident set size from ${memoryProbe}, median of the same runs.`,
+    "- verify: `node bin/meshproof.js verify --snapshot FILE --format json`, standard output to /dev/null. With plan: the same with `--plan` and the generated plan, which runs the checks that need one and the phase gates. The targets apply to the run without a plan; the run with a plan is shown for information.",
+    "- parse-only: `node bench/parse-only.js FILE`, which reads the whole file as UTF-8 and runs one `JSON.parse`: the least any reader of the file must do.",
+    `- Time: wall time of the whole process, median of ${runs} runs; the commands are interleaved. CPU time: user plus system time of the same runs, median. Peak memory: maximum resident set size from ${memoryProbe}, median of the same runs.`,
     `- \`meshproof --help\`: median wall time of ${helpRuns} runs of \`node bin/meshproof.js --help\`.`,
     "",
     "## Figures",
     "",
-    "| pods | objects | file size | parse-only ms | verify ms | verify / parse-only | parse-only peak RSS | verify peak RSS | verify RSS / file size | verify with plan ms | with plan peak RSS |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| pods | objects | file size | parse-only ms | verify ms | verify / parse-only | CPU ms, parse-only / verify | parse-only peak RSS | verify peak RSS | verify RSS / file size | verify with plan ms | with plan peak RSS |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
     "",
     `\`meshproof --help\`: ${helpMs} ms (median of ${helpRuns}).`,

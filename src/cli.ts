@@ -50,7 +50,9 @@ export function buildProgram(): Command {
     program.command("verify").description("run every check against a live cluster or a snapshot and print the report"),
   )
     .addOption(
-      new Option("--format <format>", "report format on standard output (short: only what does not pass)").choices([...FORMATS]).default("text"),
+      new Option("--format <format>", "report format on standard output (short: only what does not pass)")
+        .choices([...FORMATS])
+        .default("text"),
     )
     .option("--html <file>", "also write the self-contained HTML report to this file")
     .option("--output <file>", "write the report to this file instead of standard output")
@@ -70,9 +72,12 @@ export function buildProgram(): Command {
       process.exitCode = await verifyCommand(options);
     });
 
-  sourceOptions(program.command("snapshot").description("save everything a live run sees, for later re-runs and diffs"), {
-    snapshot: false,
-  })
+  sourceOptions(
+    program.command("snapshot").description("save everything a live run sees, for later re-runs and diffs"),
+    {
+      snapshot: false,
+    },
+  )
     .requiredOption("-o, --output <file>", "snapshot file to write (gzipped JSON)")
     .option("--prometheus <url>", "also record Istio telemetry from this Prometheus")
     .option("--prometheus-window <duration>", "telemetry window; must cover the slowest caller", "24h")
@@ -114,6 +119,11 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // A reader that closes early (`meshproof verify | head`) is not an error of meshproof.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const program = buildProgram();
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();

@@ -42,7 +42,8 @@ export async function loadComparable(
   try {
     state = await readSnapshot(path);
   } catch (error) {
-    if (error instanceof UserError && role !== "input") throw new UserError(`${role}: ${error.message}`, error.exitCode);
+    if (error instanceof UserError && role !== "input")
+      throw new UserError(`${role}: ${error.message}`, error.exitCode);
     throw error;
   }
   return runVerification({ state: redactState(state), plan, planFile }).result;

@@ -1,8 +1,8 @@
-import { writeOutputFile } from "./output.js";
 import type { CheckResult } from "../checks/types.js";
 import { ExitCode, UserError } from "../errors.js";
 import type { RunResult } from "../run/result.js";
 import { gateDecision, runVerification } from "../run/run.js";
+import { writeOutputFile } from "./output.js";
 import { collectState, loadPlanOption, type SourceOptions } from "./source.js";
 
 export interface GateOptions extends SourceOptions {

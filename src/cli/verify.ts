@@ -45,7 +45,8 @@ export async function verifyCommand(options: VerifyOptions): Promise<number> {
   } else {
     const color =
       options.color && options.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
-    const report = await renderReport(result, options.format, { color, verbose: options.verbose === true });
+    const width = options.output === undefined && process.stdout.isTTY === true ? process.stdout.columns : undefined;
+    const report = await renderReport(result, options.format, { color, verbose: options.verbose === true, width });
     if (options.output) await writeOutputFile(options.output, report, "--output");
     else process.stdout.write(report.endsWith("\n") ? report : `${report}\n`);
   }

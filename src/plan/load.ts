@@ -69,7 +69,8 @@ function describeIssue(issue: z.core.$ZodIssue, text: string): string {
     return `${where}unknown field ${keys}${at} (check its spelling)`;
   }
   const missing = /^Invalid input: expected (\w+), received undefined$/.exec(issue.message);
-  if (issue.code === "invalid_type" && missing) return `${where}required field ${path} is missing (expected ${missing[1]})`;
+  if (issue.code === "invalid_type" && missing)
+    return `${where}required field ${path} is missing (expected ${missing[1]})`;
   return `${where}field ${path || "(root)"}: ${issue.message}`;
 }
 

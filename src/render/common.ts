@@ -1,4 +1,11 @@
-import { CATEGORY_TITLES, type CheckCategory, type CheckResult, type Finding, type Verdict } from "../checks/types.js";
+import {
+  CATEGORY_TITLES,
+  type CheckCategory,
+  type CheckResult,
+  type Evidence,
+  type Finding,
+  type Verdict,
+} from "../checks/types.js";
 import type { RunResult, StateBanner, SummaryGroups } from "../run/result.js";
 
 /** Verdicts a reader has to look at: everything except pass, skip and waived. */
@@ -32,11 +39,25 @@ export const VERDICTS: readonly Verdict[] = ["pass", "warn", "fail", "info", "un
 
 /**
  * Returns whether a report lists the check's findings: it needs attention, or it carries a waived
- * finding, which a pass verdict would otherwise hide.
+ * finding, which a waived or pass verdict would otherwise hide.
  */
 export function showsFindings(check: CheckResult): boolean {
   return ATTENTION_VERDICTS.has(check.verdict) || check.findings.some((finding) => finding.verdict === "waived");
 }
+
+/** Returns whether the check is a phase gate. Gates judge the next phase, not the cluster now, so counts and exit codes leave them out. */
+export function isPhaseGate(check: CheckResult): boolean {
+  return check.category === "phase-gates";
+}
+
+/**
+ * Labels of where evidence came from. Evidence from objects was never run. Its command is the
+ * equivalent one, and its output is rebuilt from the snapshot or API objects.
+ */
+export const EVIDENCE_SOURCE_LABELS: Record<Evidence["source"], string> = {
+  objects: "equivalent command; output rebuilt from the collected objects",
+  live: "run live",
+};
 
 /** Describes the waiver behind a waived finding, e.g. `waived (was warn) until 2026-07-15 by sre: reason (waivers.yaml)`. */
 export function describeWaiver(finding: Finding): string | undefined {
@@ -76,32 +97,51 @@ export function groupChecksByCategory(result: RunResult): CategoryGroup[] {
     .filter((group) => group.checks.length > 0);
 }
 
-function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+/** Formats a count with its noun, e.g. `1 outage`, `2 outages`, `2 canaries` with `pluralForm` "canaries". */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : pluralForm}`;
 }
 
 /**
  * Formats the state banner as one line, e.g.
  * `STATE: mTLS PERMISSIVE · 9 app services meshed + 1 canary · 0 outages · PAUSED before a / b`.
- * Outages read `0 outages observed` when no baseline was given, because then they are only what this
- * run saw, not regressions. The ASCII form replaces the middle dot with `|`.
+ * The ASCII form replaces the middle dot with `|`.
  */
 export function formatBannerLine(banner: StateBanner, options: { ascii?: boolean } = {}): string {
   return `STATE: ${bannerParts(banner).join(options.ascii ? " | " : " · ")}`;
 }
 
-/** Returns the phrases of the banner line, in order: mTLS mode, meshed counts, outages, and what is paused. */
+/**
+ * Returns the phrases of the banner line, in order: mTLS mode, meshed counts, outages, and what is
+ * paused. The outage phrase carries its caveats: `0 outages observed, no baseline` without a
+ * baseline, and `(not measured: …)` when a source of outages could not be measured, so a bare
+ * `0 outages` always means measured and none found.
+ */
 export function bannerParts(banner: StateBanner): string[] {
+  const mtls = banner.plannedMtlsMode
+    ? `mTLS ${banner.mtlsMode} (plan: ${banner.plannedMtlsMode})`
+    : `mTLS ${banner.mtlsMode}`;
   const meshed = [plural(banner.appServicesMeshed, "app service"), "meshed"].join(" ");
   const canaries = banner.canariesMeshed > 0 ? ` + ${plural(banner.canariesMeshed, "canary", "canaries")}` : "";
-  const outages = plural(banner.outages, "outage");
-  const parts = [
-    `mTLS ${banner.mtlsMode}`,
-    `${meshed}${canaries}`,
-    banner.outagesBasis === "baseline" ? outages : `${outages} observed`,
-  ];
+  const basis = describeOutageBasis(banner);
+  const notMeasured = describeNotMeasured(banner);
+  let outages = basis ? `${plural(banner.outages, "outage")} ${basis}` : plural(banner.outages, "outage");
+  if (notMeasured) outages += ` (${notMeasured})`;
+
+  const parts = [mtls, `${meshed}${canaries}`, outages];
   if (banner.pausedBefore.length > 0) parts.push(`PAUSED before ${banner.pausedBefore.join(" / ")}`);
   return parts;
+}
+
+/** Returns `observed, no baseline` when the outages were not measured against a baseline, else undefined. */
+export function describeOutageBasis(banner: StateBanner): string | undefined {
+  return banner.outagesBasis === "observed" ? "observed, no baseline" : undefined;
+}
+
+/** Returns `not measured: A; B` for the outage sources this run could not measure, or undefined when there are none. */
+export function describeNotMeasured(banner: StateBanner): string | undefined {
+  const sources = banner.notMeasured;
+  return sources.length > 0 ? `not measured: ${sources.join("; ")}` : undefined;
 }
 
 /** Returns the line under the banner that names the outage baseline, or undefined without a baseline. */
@@ -126,12 +166,30 @@ export function describeSource(result: RunResult): string[] {
   return facts;
 }
 
-/** Formats the check counts, e.g. `16 checks: 7 pass, 3 warn, 2 fail, 2 info, 1 unknown, 1 skip`; zero waived is left out. */
+/**
+ * Formats the check counts, e.g. `16 checks: 7 pass, 3 warn, 2 fail, 2 info, 1 unknown, 1 skip`;
+ * zero waived is left out. The counts leave out phase gates, which formatGates reports.
+ */
 export function formatCounts(result: RunResult): string {
-  const total = result.checks.length;
+  const total = VERDICTS.reduce((sum, verdict) => sum + (result.counts[verdict] ?? 0), 0);
   const listedVerdicts = VERDICTS.filter((verdict) => verdict !== "waived" || (result.counts.waived ?? 0) > 0);
   const parts = listedVerdicts.map((verdict) => `${result.counts[verdict] ?? 0} ${verdict}`);
   return `${plural(total, "check")}: ${parts.join(", ")}`;
+}
+
+/** The caveat the text, short, Markdown and HTML reports print beside the gate decisions, because verify's exit code ignores them. */
+export const GATES_NOTE = "they do not change the exit code; run meshproof gate <phase-id>";
+
+/**
+ * Formats the gate decisions as one line, e.g.
+ * `Phase gates: mesh-workers NO-GO, strict GO (they do not change the exit code; run meshproof gate <phase-id>)`,
+ * or returns undefined when no gate ran.
+ */
+export function formatGates(result: RunResult): string | undefined {
+  const { gates } = result;
+  if (gates.length === 0) return undefined;
+  const decisions = gates.map((gate) => `${gate.phase} ${gate.decision}`).join(", ");
+  return `Phase gates: ${decisions} (${GATES_NOTE})`;
 }
 
 /** Formats the note that replaces the evidence lines a report leaves out. */

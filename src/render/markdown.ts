@@ -4,9 +4,11 @@ import {
   describeBaseline,
   describeSource,
   describeWaiver,
+  EVIDENCE_SOURCE_LABELS,
   escapeControlCharacters,
   formatBannerLine,
   formatCounts,
+  formatGates,
   groupChecksByCategory,
   omittedNote,
   SUMMARY_GROUPS,
@@ -64,7 +66,8 @@ function formatEvidence(evidence: Evidence[], maxLines: number): string[] {
     if (output.omitted > 0) body.push(omittedNote(output.omitted));
     const text = body.join("\n");
     const fence = fenceFor(text);
-    return [fence, text, fence].join("\n");
+    const label = EVIDENCE_SOURCE_LABELS[item.source];
+    return [`${label.charAt(0).toUpperCase()}${label.slice(1)}:`, "", fence, text, fence].join("\n");
   });
   return ["", "<details><summary>Evidence</summary>", "", ...blocks.flatMap((block) => [block, ""]), "</details>"];
 }
@@ -107,13 +110,10 @@ export function renderMarkdown(result: RunResult, options: MarkdownRenderOptions
     lines.push("", "Next step waits on:", "", ...banner.nextStepWaitsOn.map((item) => `- ${escapeMarkdown(item)}`));
   }
 
-  lines.push(
-    "",
-    formatCounts(result),
-    "",
-    "| Verdict | Check | Category | Title | Summary |",
-    "| --- | --- | --- | --- | --- |",
-  );
+  lines.push("", formatCounts(result));
+  const gates = formatGates(result);
+  if (gates) lines.push("", escapeMarkdown(gates));
+  lines.push("", "| Verdict | Check | Category | Title | Summary |", "| --- | --- | --- | --- | --- |");
   for (const group of groups) {
     for (const item of group.checks) {
       const cells = [

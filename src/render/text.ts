@@ -6,11 +6,14 @@ import {
   describeBaseline,
   describeSource,
   describeWaiver,
+  EVIDENCE_SOURCE_LABELS,
   escapeControlCharacters,
   formatBannerLine,
   formatCounts,
+  formatGates,
   groupChecksByCategory,
   omittedNote,
+  plural,
   SUMMARY_GROUPS,
   showsFindings,
   truncateLines,
@@ -38,6 +41,12 @@ export interface TextRenderOptions {
    * @default 20
    */
   evidenceLines?: number;
+  /**
+   * Terminal width in columns: a banner line longer than this wraps at spaces. The CLI sets it from
+   * the terminal's width.
+   * @default undefined, which keeps the banner on one line
+   */
+  width?: number;
 }
 
 /** The formatting a text report needs, resolved once from the options. */
@@ -103,7 +112,8 @@ export function formatFinding(style: TextStyle, finding: Finding, indent: string
 
 function formatEvidence(style: TextStyle, evidence: Evidence, indent: string, maxLines: number): string[] {
   const prompt = style.colors.dim(`${indent}$ `);
-  const lines = [`${prompt}${clean(evidence.command, `${indent}  `)}${style.colors.dim(` (${evidence.source})`)}`];
+  const label = style.colors.dim(`   (${EVIDENCE_SOURCE_LABELS[evidence.source]})`);
+  const lines = [`${prompt}${clean(evidence.command, `${indent}  `)}${label}`];
   const output = truncateLines(evidence.output, maxLines);
   for (const line of output.lines) lines.push(`${indent}  ${clean(line)}`);
   if (output.omitted > 0) {
@@ -136,10 +146,45 @@ function formatCheck(style: TextStyle, item: CheckResult, options: TextRenderOpt
   return lines;
 }
 
+/**
+ * Wraps the banner line at spaces to `width` columns, indenting continuation lines under the text
+ * after `STATE: `. A separator stays at the end of its line, and a word longer than a line overflows.
+ */
+export function wrapBanner(line: string, width: number | undefined, separator: string): string[] {
+  if (width === undefined || line.length <= width) return [line];
+  const indent = " ".repeat("STATE: ".length);
+  const words: string[] = [];
+  for (const word of line.split(" ")) {
+    if (word === separator && words.length > 0) words[words.length - 1] += ` ${word}`;
+    else words.push(word);
+  }
+
+  const lines: string[] = [];
+  let current = "";
+  for (const word of words) {
+    if (current === "") {
+      current = word;
+    } else if (current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = `${indent}${word}`;
+    } else {
+      current = `${current} ${word}`;
+    }
+  }
+  lines.push(current);
+  return lines;
+}
+
 /** Formats the banner line, then the outage subjects and what the next step waits on. */
-export function formatBanner(style: TextStyle, result: RunResult, ascii: boolean): string[] {
+export function formatBanner(
+  style: TextStyle,
+  result: RunResult,
+  options: Pick<TextRenderOptions, "ascii" | "width">,
+): string[] {
   const { banner } = result;
-  const lines = [style.colors.bold(clean(formatBannerLine(banner, { ascii })))];
+  const ascii = options.ascii === true;
+  const line = clean(formatBannerLine(banner, { ascii }));
+  const lines = wrapBanner(line, options.width, ascii ? "|" : "·").map((part) => style.colors.bold(part));
   const baseline = describeBaseline(banner);
   if (baseline) lines.push(`  ${clean(baseline)}`);
   if (banner.outageSubjects.length > 0) {
@@ -178,7 +223,7 @@ function formatInput(style: TextStyle, result: RunResult, verbose: boolean): str
 
   if (verbose) {
     const kinds = Object.entries(input.objectsByKind).map(([kind, count]) => `${count} ${clean(kind)}`);
-    lines.push(`  read ${input.files.length} files: ${kinds.join(", ") || "no objects"}`);
+    lines.push(`  read ${plural(input.files.length, "file")}: ${kinds.join(", ") || "no objects"}`);
     lines.push(`  Secrets dropped without reading: ${input.secretsDropped}`);
   }
   return lines.length > 0 ? [style.colors.bold("Input and collection"), ...lines, ""] : [];
@@ -199,6 +244,12 @@ export function formatSummaryGroups(style: TextStyle, result: RunResult): string
   return lines;
 }
 
+/** Formats the closing lines: the check counts, then the gate decisions when gates ran. */
+export function formatClosingCounts(result: RunResult): string[] {
+  const gates = formatGates(result);
+  return gates ? [formatCounts(result), gates] : [formatCounts(result)];
+}
+
 /** Renders the terminal report: header, banner, checks by category, input problems and the four groups. */
 export function renderText(result: RunResult, options: TextRenderOptions = {}): string {
   const style = textStyle(options);
@@ -207,7 +258,7 @@ export function renderText(result: RunResult, options: TextRenderOptions = {}): 
     style.colors.bold(`meshproof ${clean(result.tool.version)} report`),
     clean(describeSource(result).join(ascii ? " | " : " · ")),
     "",
-    ...formatBanner(style, result, ascii),
+    ...formatBanner(style, result, options),
     "",
   ];
 
@@ -218,6 +269,6 @@ export function renderText(result: RunResult, options: TextRenderOptions = {}): 
   }
 
   lines.push(...formatInput(style, result, options.verbose === true));
-  lines.push(...formatSummaryGroups(style, result), "", formatCounts(result));
+  lines.push(...formatSummaryGroups(style, result), "", ...formatClosingCounts(result));
   return `${lines.join("\n")}\n`;
 }

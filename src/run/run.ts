@@ -16,7 +16,7 @@ import { TOOL_VERSION } from "../version.js";
 import { buildBanner, buildSummary } from "./banner.js";
 import { buildInventory } from "./inventory.js";
 import { RUN_RESULT_FORMAT, type RunResult } from "./result.js";
-import { type WaiverSet, WaiverApplier } from "./waivers.js";
+import { WaiverApplier, type WaiverSet } from "./waivers.js";
 
 export interface RunOptions {
   state: CollectedState;

@@ -70,7 +70,9 @@ describe("meshproof verify options", () => {
     const result = JSON.parse(run.stdout);
     const identity = result.checks.find((check: { id: string }) => check.id === "MP-ID-01");
     assert.equal(identity.verdict, "waived");
-    const shared = identity.findings.find((finding: { subject: string }) => finding.subject === "ServiceAccount sre/default");
+    const shared = identity.findings.find(
+      (finding: { subject: string }) => finding.subject === "ServiceAccount sre/default",
+    );
     assert.equal(shared.verdict, "waived");
     assert.equal(shared.waiver.owner, "platform-team");
     assert.equal(shared.waiver.originalVerdict, "warn");

@@ -15,7 +15,9 @@ const repo = resolve(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(repo, "test-output/screenshots");
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
-const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM}; install the Debian chromium package`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `Chromium is not installed at ${CHROMIUM}; install the Debian chromium package`;
 
 /** The example, verified, with markup planted in a cluster string: the mesh config's trust domain. */
 async function exampleResult(hostile: boolean): Promise<RunResult> {
@@ -36,7 +38,16 @@ describe("example HTML report in Chromium", { skip }, () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
 

@@ -278,7 +278,7 @@ describe("live verify of the bundled example", () => {
     assert.match(run.stderr, /^meshproof: cannot read the Kubernetes API server of context "gone" at /);
     assert.ok(run.stderr.includes(`at ${server}: `), run.stderr);
     assert.match(run.stderr, /ECONNREFUSED/);
-    assert.match(run.stderr, /kubectl --context gone version\n$/);
+    assert.match(run.stderr, /Check the context with "kubectl --context gone version"\.\n$/);
     assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
     assert.equal(cluster.fake.audit.length, requestsBefore, "nothing reached the fake");
   });

@@ -151,6 +151,19 @@ describe("html report in Chromium", { skip }, () => {
     await watch.page.close();
   });
 
+  it("wraps long unbroken words on a phone screen", async () => {
+    const result = fixtureRunResult();
+    const target = result.checks.find((item) => item.id === "MP-ID-03");
+    assert.ok(target);
+    target.proves = `The SPIFFE ID is ${"spiffe://insignia.tech/ns/sre/sa/".repeat(4)}default.`;
+    target.summary = `Not read: ${"x".repeat(120)}`;
+    const watch = await watchedPage(browser, { width: 390, height: 844 });
+    await watch.page.setContent(renderHtml(result), { waitUntil: "load" });
+    const width = await watch.page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `page is ${width}px wide`);
+    await watch.page.close();
+  });
+
   it("saves desktop and phone screenshots", async () => {
     for (const [name, viewport] of [
       ["report-desktop.png", { width: 1280, height: 900 }],

@@ -104,11 +104,23 @@ describe("html report", () => {
 
   it("puts evidence output in details with a truncation note", () => {
     const short = renderHtml(result, { evidenceLines: 5 });
-    assert.ok(short.includes("<summary>Captured output (13 lines, objects)</summary>"));
+    assert.ok(short.includes("<summary>Output (13 lines)</summary>"));
     assert.ok(short.includes("\n… 8 more lines not shown; the JSON report has the full output</code></pre>"));
     assert.ok(
       short.includes("<pre><code>$ kubectl get pods -A -l &#39;app.kubernetes.io/part-of=spire&#39;</code></pre>"),
     );
+  });
+
+  it("labels where evidence came from", () => {
+    const spire = /<article class="check v-pass" id="check-MP-SP-01">(.*?)<\/article>/s.exec(output)?.[1] ?? "";
+    assert.ok(
+      spire.includes(
+        '</code></pre>\n<p class="evidence-source">equivalent command — output rebuilt from the collected objects</p>',
+      ),
+    );
+    const probe = /<article class="check v-pass" id="check-MP-PROBE-01">(.*?)<\/article>/s.exec(output)?.[1] ?? "";
+    assert.ok(probe.includes('<p class="evidence-source">run live</p>'));
+    assert.ok(!output.includes("objects)</summary>"));
   });
 
   it("shows a waived finding with its waiver", () => {
@@ -123,6 +135,73 @@ describe("html report", () => {
 
   it("names the outage baseline", () => {
     assert.ok(output.includes("Outages are regressions against baseline snapshots/2026-06-28-pre-window.json."));
+    assert.ok(output.includes('<div class="tile"><dt>Outages</dt><dd>0</dd></div>'));
+  });
+
+  it("shows outage caveats on the state line and the outages card", () => {
+    const changed = fixtureRunResult();
+    changed.banner.outagesBasis = "observed";
+    delete changed.banner.baseline;
+    changed.banner.notMeasured = ["HTTP probes (no recorded results in this input)"];
+    const page = renderHtml(changed);
+    const state = /<p class="state">(.*?)<\/p>/.exec(page)?.[1] ?? "";
+    assert.ok(
+      state
+        .replace(/<[^>]+>/g, "")
+        .includes(
+          " · 0 outages observed, no baseline (not measured: HTTP probes (no recorded results in this input)) · ",
+        ),
+      state,
+    );
+    assert.ok(
+      page.includes(
+        '<div class="tile"><dt>Outages</dt><dd>0</dd><dd class="note">observed, no baseline</dd>' +
+          '<dd class="note">not measured: HTTP probes (no recorded results in this input)</dd></div>',
+      ),
+    );
+  });
+
+  it("shows the planned mTLS mode beside a different one", () => {
+    const changed = fixtureRunResult();
+    changed.banner.mtlsMode = "STRICT";
+    changed.banner.plannedMtlsMode = "PERMISSIVE";
+    const page = renderHtml(changed);
+    assert.ok(
+      page.includes('<div class="tile"><dt>mTLS</dt><dd>STRICT</dd><dd class="note">plan: PERMISSIVE</dd></div>'),
+    );
+    assert.ok(page.includes("<span>mTLS STRICT (plan: PERMISSIVE)</span>"));
+  });
+
+  it("lists gate decisions apart from the check counts", () => {
+    const counts = /<ul class="counts" aria-label="Checks by verdict">(.*?)<\/ul>/.exec(output)?.[1] ?? "";
+    assert.ok(counts.includes('<li class="badge v-fail">1 fail</li>'), counts);
+    const gates = /<p class="gates">(.*?)<\/p>/.exec(output)?.[1] ?? "";
+    assert.equal(
+      gates.replace(/<[^>]+>/g, ""),
+      "Phase gates: mesh-workers NO-GO, mesh-ingress UNDECIDED, strict NO-GO (they do not change the exit code; run meshproof gate &lt;phase-id&gt;)",
+    );
+    assert.ok(gates.includes('mesh-ingress <span class="badge v-unknown">UNDECIDED</span>'));
+  });
+
+  it("colours the banner without the gates", () => {
+    const changed = fixtureRunResult();
+    changed.checks = changed.checks.filter(
+      (item) => item.category === "phase-gates" || item.verdict === "pass" || item.verdict === "info",
+    );
+    assert.ok(renderHtml(changed).includes('<section class="banner v-info" aria-label="State">'));
+    assert.ok(output.includes('<section class="banner v-fail" aria-label="State">'));
+  });
+
+  it("words the input counts in the singular", () => {
+    const changed = fixtureRunResult();
+    changed.input.secretsDropped = 1;
+    const page = renderHtml(changed);
+    assert.ok(
+      page.includes(
+        "Read 1 file: 64 Pod, 21 Deployment, 7 StatefulSet, 2 PeerAuthentication, 1 ServiceEntry. 1 Secret dropped without reading.",
+      ),
+    );
+    assert.ok(output.includes(". 14 Secrets dropped without reading."));
   });
 
   it("lists the four summary groups", () => {

@@ -1,12 +1,17 @@
 import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { CATEGORY_TITLES, VERDICT_ORDER } from "../../src/checks/types.js";
+import { readSnapshot } from "../../src/collect/snapshot/read.js";
+import { loadPlan } from "../../src/plan/load.js";
 import { renderJson } from "../../src/render/json.js";
 import { RUN_RESULT_FORMAT, type RunResult } from "../../src/run/result.js";
+import { runVerification } from "../../src/run/run.js";
 import { fixtureRunResult } from "../fixtures/run-result.js";
 
+const repoRoot = resolve(import.meta.dirname, "../..");
 const schema = JSON.parse(readFileSync(new URL("../../schema/run-result.schema.json", import.meta.url), "utf8"));
 
 function compile() {
@@ -31,10 +36,12 @@ function minimalResult(): RunResult {
       outages: 0,
       outageSubjects: [],
       outagesBasis: "observed",
+      notMeasured: [],
       pausedBefore: [],
     },
     summary: { working: [], flagged: [], preExisting: [], notYetDone: [] },
     counts: { pass: 0, warn: 0, fail: 0, info: 0, unknown: 0, skip: 0, waived: 0 },
+    gates: [],
     categories: [],
     checks: [],
     mesh: { workloads: {}, policies: {}, probes: {} },
@@ -68,6 +75,27 @@ describe("json report", () => {
     assert.equal(valid, true, JSON.stringify(validate.errors, null, 2));
   });
 
+  it("validates the example run against the schema", async () => {
+    const state = await readSnapshot(resolve(repoRoot, "examples/snapshot"));
+    const plan = await loadPlan(resolve(repoRoot, "examples/plan.yaml"));
+    const { result } = runVerification({ state, plan, planFile: "examples/plan.yaml" });
+    const document = JSON.parse(renderJson(result));
+    const validate = compile();
+    assert.equal(validate(document), true, JSON.stringify(validate.errors, null, 2));
+    // The example has a plan with three next phases, so the new fields carry real values.
+    assert.equal(document.gates.length, 3);
+    assert.ok(Array.isArray(document.banner.notMeasured));
+  });
+
+  it("validates the optional banner fields", () => {
+    const result = fixtureRunResult();
+    result.banner.mtlsMode = "STRICT";
+    result.banner.plannedMtlsMode = "PERMISSIVE";
+    result.banner.notMeasured = ["HTTP probes (no recorded results in this input)"];
+    const validate = compile();
+    assert.equal(validate(JSON.parse(renderJson(result))), true, JSON.stringify(validate.errors, null, 2));
+  });
+
   it("validates a minimal result against the schema", () => {
     const validate = compile();
     assert.equal(validate(minimalResult()), true, JSON.stringify(validate.errors, null, 2));
@@ -93,6 +121,11 @@ describe("json report", () => {
       ],
       ["missing mesh inventory", ["mesh"], REMOVE, ""],
       ["unknown outage basis", ["banner", "outagesBasis"], "guessed", "/banner/outagesBasis"],
+      ["missing gates", ["gates"], REMOVE, ""],
+      ["unknown gate decision", ["gates", 0, "decision"], "GO?", "/gates/0/decision"],
+      ["gate without phase", ["gates", 1, "phase"], REMOVE, "/gates/1"],
+      ["missing notMeasured", ["banner", "notMeasured"], REMOVE, "/banner"],
+      ["notMeasured not a list", ["banner", "notMeasured"], "HTTP probes", "/banner/notMeasured"],
     ];
     for (const [name, target, value, path] of cases) {
       const document: unknown = JSON.parse(renderJson(fixtureRunResult()));

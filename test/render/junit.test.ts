@@ -26,8 +26,10 @@ describe("junit report", () => {
     );
   });
 
-  it("has a testcase per check and per finding", () => {
-    const expected = result.checks.length + result.checks.reduce((sum, item) => sum + item.findings.length, 0);
+  it("has testcases per check, finding and gate", () => {
+    const gates = result.checks.filter((item) => item.category === "phase-gates");
+    const others = result.checks.filter((item) => item.category !== "phase-gates");
+    const expected = gates.length + others.length + others.reduce((sum, item) => sum + item.findings.length, 0);
     const all = suites.flatMap(testCases);
     assert.equal(all.length, expected);
     assert.equal(root.attributes.tests, String(expected));
@@ -57,10 +59,9 @@ describe("junit report", () => {
       failures += suiteFailures;
       skipped += suiteSkipped;
     }
-    const verdicts = result.checks.flatMap((item) => [
-      item.verdict,
-      ...item.findings.map((finding) => finding.verdict),
-    ]);
+    const verdicts = result.checks
+      .filter((item) => item.category !== "phase-gates")
+      .flatMap((item) => [item.verdict, ...item.findings.map((finding) => finding.verdict)]);
     assert.equal(failures, verdicts.filter((verdict) => verdict === "fail" || verdict === "unknown").length);
     assert.equal(skipped, verdicts.filter((verdict) => verdict === "skip").length);
     assert.equal(root.attributes.failures, String(failures));
@@ -83,6 +84,73 @@ describe("junit report", () => {
     assert.equal(child(warning, "failure"), undefined);
     const output = warning && child(warning, "system-out");
     assert.match(output?.text ?? "", /^warn: Istio 1\.23/);
+  });
+
+  it("reports gates in their own suite without failures", () => {
+    const suite = suites.find((candidate) => candidate.attributes.name === "Phase gates");
+    assert.ok(suite);
+    assert.equal(suite.attributes.failures, "0");
+    assert.equal(suite.attributes.errors, "0");
+    assert.equal(suite.attributes.skipped, "0");
+    const cases = testCases(suite);
+    assert.deepEqual(
+      cases.map((testCase) => testCase.attributes.name),
+      [
+        "MP-GATE-mesh-workers Phase mesh-workers is safe to start",
+        "MP-GATE-mesh-ingress Phase mesh-ingress is safe to start",
+        "MP-GATE-strict Phase strict is safe to start",
+      ],
+    );
+    for (const testCase of cases) {
+      assert.equal(child(testCase, "failure"), undefined, testCase.attributes.name);
+      assert.equal(child(testCase, "error"), undefined, testCase.attributes.name);
+      assert.equal(testCase.attributes.classname, "meshproof.phase-gates");
+    }
+    const decisions = cases.map((testCase) => {
+      const properties = child(testCase, "properties")?.children ?? [];
+      return properties.map((property) => [property.attributes.name, property.attributes.value]);
+    });
+    assert.deepEqual(decisions, [[["decision", "NO-GO"]], [["decision", "UNDECIDED"]], [["decision", "NO-GO"]]]);
+  });
+
+  it("puts a gate's decision and blocking findings in system-out", () => {
+    const suite = suites.find((candidate) => candidate.attributes.name === "Phase gates");
+    const [workers, ingress, strict] = suite ? testCases(suite) : [];
+    const workersOut = (workers && child(workers, "system-out")?.text) ?? "";
+    assert.deepEqual(workersOut.split("\n").slice(0, 3), [
+      "Decision: NO-GO",
+      "2 preconditions block mesh-workers.",
+      "Blocking findings:",
+    ]);
+    assert.ok(workersOut.includes("\nfail ClusterSPIFFEID sre-workloads: Does not select namespace workers"));
+    assert.ok(workersOut.endsWith("run meshproof gate mesh-workers."), workersOut);
+    const ingressOut = (ingress && child(ingress, "system-out")?.text) ?? "";
+    assert.ok(
+      ingressOut.startsWith(
+        "Decision: UNDECIDED\nUndecided: the Ingress objects could not be read.\nOther findings:\n",
+      ),
+      ingressOut,
+    );
+    assert.ok(ingressOut.includes("\nunknown Resource ingresses.networking.k8s.io: "));
+    const strictOut = (strict && child(strict, "system-out")?.text) ?? "";
+    assert.ok(!strictOut.includes("PeerAuthentication sre/vault-permissive"), "passing findings are left out");
+  });
+
+  it("skips a skipped gate", () => {
+    const skippedResult = fixtureRunResult();
+    const gate = skippedResult.checks.find((item) => item.id === "MP-GATE-strict");
+    const entry = skippedResult.gates.find((candidate) => candidate.checkId === "MP-GATE-strict");
+    assert.ok(gate);
+    assert.ok(entry);
+    gate.verdict = "skip";
+    entry.decision = "SKIPPED";
+    const suite = parseXml(renderJunit(skippedResult)).children.find((s) => s.attributes.name === "Phase gates");
+    assert.ok(suite);
+    assert.equal(suite.attributes.skipped, "1");
+    const strict = testCases(suite).find((testCase) => testCase.attributes.name?.startsWith("MP-GATE-strict "));
+    assert.ok(strict);
+    assert.ok(child(strict, "skipped"));
+    assert.ok(child(strict, "system-out")?.text.startsWith("Decision: SKIPPED\n"));
   });
 
   it("passes a waived finding with its waiver", () => {

@@ -66,7 +66,7 @@ describe("markdown report", () => {
 
   it("adds sections only for checks that need attention", () => {
     const output = renderMarkdown(fixtureRunResult());
-    const sections = [...output.matchAll(/^### \S+ (MP-[A-Z]+-\d+) /gm)].map((match) => match[1]);
+    const sections = [...output.matchAll(/^### \S+ (MP-[A-Z]+-[\w-]+) /gm)].map((match) => match[1]);
     assert.deepEqual(sections, [
       "MP-CP-02",
       "MP-SP-02",
@@ -75,9 +75,46 @@ describe("markdown report", () => {
       "MP-EXT-01",
       "MP-AUTHZ-01",
       "MP-HEALTH-02",
-      "MP-GATE-01",
+      "MP-GATE-mesh-workers",
+      "MP-GATE-mesh-ingress",
+      "MP-GATE-strict",
       "MP-WAIVER-01",
     ]);
+  });
+
+  it("counts checks apart from the gate decisions", () => {
+    const output = renderMarkdown(fixtureRunResult());
+    assert.ok(
+      output.includes(
+        "\n17 checks: 8 pass, 2 warn, 1 fail, 3 info, 1 unknown, 1 skip, 1 waived\n\n" +
+          "Phase gates: mesh-workers NO-GO, mesh-ingress UNDECIDED, strict NO-GO " +
+          "(they do not change the exit code; run meshproof gate &lt;phase-id&gt;)\n",
+      ),
+    );
+  });
+
+  it("words the outage caveats in the banner", () => {
+    const result = fixtureRunResult();
+    result.banner.outagesBasis = "observed";
+    result.banner.mtlsMode = "STRICT";
+    result.banner.plannedMtlsMode = "PERMISSIVE";
+    result.banner.notMeasured = ["HTTP probes (no recorded results in this input)"];
+    assert.ok(
+      renderMarkdown(result).includes(
+        "\n**STATE: mTLS STRICT (plan: PERMISSIVE) · 9 app services meshed + 1 canary · " +
+          "0 outages observed, no baseline (not measured: HTTP probes (no recorded results in this input)) · " +
+          "PAUSED before mesh-workers / mesh-ingress / strict**\n",
+      ),
+    );
+  });
+
+  it("labels evidence rebuilt from objects", () => {
+    const output = renderMarkdown(fixtureRunResult());
+    assert.ok(
+      output.includes(
+        "Equivalent command; output rebuilt from the collected objects:\n\n```\n$ kubectl version -o json | jq -r .serverVersion.gitVersion\n",
+      ),
+    );
   });
 
   it("fences evidence longer than its backtick runs", () => {

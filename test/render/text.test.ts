@@ -94,10 +94,20 @@ describe("text report", () => {
 
   it("prints evidence with a truncation note when verbose", () => {
     const block = blockOf(renderText(fixtureRunResult(), { verbose: true, evidenceLines: 5 }), "  ✔ MP-SP-01");
-    const command = block.indexOf("      $ kubectl get pods -A -l 'app.kubernetes.io/part-of=spire' (objects)");
+    const command = block.indexOf(
+      "      $ kubectl get pods -A -l 'app.kubernetes.io/part-of=spire'   (equivalent command; output rebuilt from the collected objects)",
+    );
     assert.notEqual(command, -1);
     assert.equal(block[command + 1], "        spire-server-0                 2/2   Running");
     assert.equal(block[command + 6], "        … 8 more lines not shown; the JSON report has the full output");
+  });
+
+  it("labels live evidence as run live", () => {
+    const block = blockOf(renderText(fixtureRunResult(), { verbose: true }), "  ✔ MP-PROBE-01");
+    assert.ok(
+      block.includes("      $ curl -s -o /dev/null -w '%{http_code}' https://api.example.test/health   (run live)"),
+      block.join("\n"),
+    );
   });
 
   it("leaves evidence out unless verbose", () => {
@@ -156,7 +166,30 @@ describe("text report", () => {
       positions,
     );
     assert.ok(output.includes("ℹ Pre-existing, not caused by the rollout\n  (none)\n"));
-    assert.ok(output.endsWith("\n18 checks: 8 pass, 2 warn, 2 fail, 3 info, 1 unknown, 1 skip, 1 waived\n"));
+    assert.ok(
+      output.endsWith(
+        "\n17 checks: 8 pass, 2 warn, 1 fail, 3 info, 1 unknown, 1 skip, 1 waived\n" +
+          "Phase gates: mesh-workers NO-GO, mesh-ingress UNDECIDED, strict NO-GO " +
+          "(they do not change the exit code; run meshproof gate <phase-id>)\n",
+      ),
+    );
+  });
+
+  it("counts checks without the phase gates", () => {
+    const result = fixtureRunResult();
+    const gateChecks = result.checks.filter((item) => item.category === "phase-gates").length;
+    const counted = Object.values(result.counts).reduce((sum, count) => sum + count, 0);
+    assert.equal(gateChecks, 3);
+    assert.equal(counted, result.checks.length - gateChecks);
+    assert.ok(renderText(result).includes(`\n${counted} checks: `));
+  });
+
+  it("prints no gates line without gates", () => {
+    const result = fixtureRunResult();
+    result.gates = [];
+    const output = renderText(result);
+    assert.ok(!output.includes("Phase gates:"));
+    assert.ok(output.endsWith("\n17 checks: 8 pass, 2 warn, 1 fail, 3 info, 1 unknown, 1 skip, 1 waived\n"));
   });
 
   it("shows a waived finding with its waiver", () => {
@@ -174,13 +207,14 @@ describe("text report", () => {
     );
   });
 
-  it("shows a waived finding under a passing check", () => {
+  it("shows the waived finding of a check that also passes", () => {
     const result = fixtureRunResult();
     const external = result.checks.find((item) => item.id === "MP-EXT-01");
     const finding = external?.findings[1];
     assert.ok(external);
     assert.ok(finding);
-    external.verdict = "pass";
+    // Waived ranks above pass, so a check with pass and waived findings is waived.
+    external.verdict = "waived";
     finding.waiver = {
       originalVerdict: "warn",
       reason: "pool unused",
@@ -189,11 +223,12 @@ describe("text report", () => {
       file: "w.yaml",
     };
     finding.verdict = "waived";
-    const block = blockOf(renderText(result), "  ✔ MP-EXT-01 ");
+    const block = blockOf(renderText(result), "  ⊘ MP-EXT-01 ");
     assert.ok(
       block[0]?.startsWith("      ⊘ ServiceEntry sre/do-managed-postgres: The plan lists port 25061"),
       block[0],
     );
+    assert.ok(!block.some((line) => line.includes("TCP 25060")), "the passing finding stays hidden");
     assert.ok(block.includes("        waived (was warn) until 2026-08-01 by dba: pool unused (w.yaml)"));
   });
 
@@ -203,9 +238,72 @@ describe("text report", () => {
     delete result.banner.baseline;
     const output = renderText(result);
     assert.ok(
-      output.includes("STATE: mTLS PERMISSIVE · 9 app services meshed + 1 canary · 0 outages observed · PAUSED before"),
+      output.includes(
+        "STATE: mTLS PERMISSIVE · 9 app services meshed + 1 canary · 0 outages observed, no baseline · PAUSED before",
+      ),
     );
     assert.ok(!output.includes("regressions against baseline"));
+  });
+
+  it("names outage sources that were not measured", () => {
+    const result = fixtureRunResult();
+    result.banner.outagesBasis = "observed";
+    delete result.banner.baseline;
+    result.banner.notMeasured = ["HTTP probes (no recorded results in this input)"];
+    const lines = renderText(result).split("\n");
+    assert.equal(
+      lines.find((line) => line.startsWith("STATE: ")),
+      "STATE: mTLS PERMISSIVE · 9 app services meshed + 1 canary · " +
+        "0 outages observed, no baseline (not measured: HTTP probes (no recorded results in this input)) · " +
+        "PAUSED before mesh-workers / mesh-ingress / strict",
+    );
+  });
+
+  it("keeps the not-measured caveat with a baseline", () => {
+    const result = fixtureRunResult();
+    result.banner.notMeasured = ["HTTP probes (no recorded results in this input)", "telemetry"];
+    const output = renderText(result);
+    assert.ok(
+      output.includes(" · 0 outages (not measured: HTTP probes (no recorded results in this input); telemetry) · "),
+    );
+    assert.ok(output.includes("  Outages are regressions against baseline snapshots/2026-06-28-pre-window.json."));
+    assert.ok(!output.includes(" · 0 outages · "));
+  });
+
+  it("shows the planned mTLS mode beside a different one", () => {
+    const result = fixtureRunResult();
+    result.banner.mtlsMode = "STRICT";
+    result.banner.plannedMtlsMode = "PERMISSIVE";
+    assert.ok(renderText(result).includes("\nSTATE: mTLS STRICT (plan: PERMISSIVE) · 9 app services meshed"));
+  });
+
+  it("wraps the banner to the given width", () => {
+    const result = fixtureRunResult();
+    result.banner.outagesBasis = "observed";
+    delete result.banner.baseline;
+    result.banner.notMeasured = ["HTTP probes (no recorded results in this input)"];
+    const lines = renderText(result, { width: 100 }).split("\n");
+    const start = lines.findIndex((line) => line.startsWith("STATE: "));
+    assert.deepEqual(lines.slice(start, start + 3), [
+      "STATE: mTLS PERMISSIVE · 9 app services meshed + 1 canary · 0 outages observed, no baseline (not",
+      "       measured: HTTP probes (no recorded results in this input)) · PAUSED before mesh-workers /",
+      "       mesh-ingress / strict",
+    ]);
+    for (const line of lines.slice(start, start + 3)) assert.ok(line.length <= 100, line);
+  });
+
+  it("keeps a banner that fits the width on one line", () => {
+    const lines = renderText(fixtureRunResult(), { width: 122 }).split("\n");
+    assert.ok(lines.includes(BANNER));
+    assert.equal(BANNER.length, 122);
+  });
+
+  it("words the input counts in the singular", () => {
+    const result = fixtureRunResult();
+    result.input.secretsDropped = 1;
+    const output = renderText(result, { verbose: true });
+    assert.ok(output.includes("\n  read 1 file: 64 Pod, "));
+    assert.ok(output.includes("\n  Secrets dropped without reading: 1\n"));
   });
 
   it("reports what could not be read", () => {

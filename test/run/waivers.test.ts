@@ -89,14 +89,19 @@ describe("parseWaivers", () => {
     assert.throws(
       () => parseWaivers(FILE.replace("    owner: platform-team\n", ""), "waivers.yaml"),
       (error: unknown) =>
-        error instanceof InputError && error.line === 4 && /required field waivers\[0\]\.owner is missing/.test(error.message),
+        error instanceof InputError &&
+        error.line === 4 &&
+        /required field waivers\[0\]\.owner is missing/.test(error.message),
     );
   });
 
   it("rejects a malformed expiry date", () => {
     assert.throws(
       () => parseWaivers(FILE.replace('"2026-09-30"', "next week"), "waivers.yaml"),
-      (error: unknown) => error instanceof InputError && error.line === 8 && /field waivers\[0\]\.expires: Invalid ISO date/.test(error.message),
+      (error: unknown) =>
+        error instanceof InputError &&
+        error.line === 8 &&
+        /field waivers\[0\]\.expires: Invalid ISO date/.test(error.message),
     );
   });
 });

@@ -61,7 +61,7 @@ export function gateOutcome(phase: PlanPhase, parts: GateParts, waitsOn: boolean
 
   return {
     summary,
-    findings: parts.items,
+    findings: parts.items.map(({ short: _short, ...finding }) => finding),
     evidence: parts.evidence,
     verdict: DECISION_VERDICTS[decision],
     remediation:

@@ -315,19 +315,39 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
   };
 }
 
+const hostIndexCache = new WeakMap<
+  ClusterModel,
+  { entries: Map<string, KubeObject[]>; rules: Map<string, KubeObject[]> }
+>();
+
+/** ServiceEntries and DestinationRules by lower-case host, built once per model so workloads share it. */
+function byHost(model: ClusterModel): { entries: Map<string, KubeObject[]>; rules: Map<string, KubeObject[]> } {
+  let index = hostIndexCache.get(model);
+  if (!index) {
+    index = { entries: new Map(), rules: new Map() };
+    for (const entry of model.list("ServiceEntry")) {
+      for (const host of (entry.spec?.hosts ?? []) as string[]) {
+        const key = host.toLowerCase();
+        index.entries.set(key, [...(index.entries.get(key) ?? []), entry]);
+      }
+    }
+    for (const rule of model.list("DestinationRule")) {
+      const key = String(rule.spec?.host ?? "").toLowerCase();
+      index.rules.set(key, [...(index.rules.get(key) ?? []), rule]);
+    }
+    hostIndexCache.set(model, index);
+  }
+  return index;
+}
+
 /** exportTo and declared ports of the external services a workload's config names. */
 function externalServiceItems(model: ClusterModel, plan: RolloutPlan, workload: WorkloadView): GateItem[] {
   const items: GateItem[] = [];
+  const index = byHost(model);
   for (const service of plan.spec.externalServices) {
     const uses = portsUsed(model, workload, service.host);
-    const entries = model
-      .list("ServiceEntry")
-      .filter((entry) =>
-        ((entry.spec?.hosts ?? []) as string[]).some((host) => host.toLowerCase() === service.host.toLowerCase()),
-      );
-    const rules = model
-      .list("DestinationRule")
-      .filter((rule) => String(rule.spec?.host ?? "").toLowerCase() === service.host.toLowerCase());
+    const entries = index.entries.get(service.host.toLowerCase()) ?? [];
+    const rules = index.rules.get(service.host.toLowerCase()) ?? [];
     if (entries.length === 0) continue;
     const hidden = [...entries, ...rules].filter((object) => !visibleIn(object, workload.namespace));
     if (uses.length === 0) {

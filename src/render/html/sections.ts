@@ -5,9 +5,14 @@ import {
   bannerParts,
   type CategoryGroup,
   describeBaseline,
+  describeNotMeasured,
+  describeOutageBasis,
   describeSource,
   describeWaiver,
+  GATES_NOTE,
+  isPhaseGate,
   omittedNote,
+  plural,
   SUMMARY_GROUPS,
   showsFindings,
   truncateLines,
@@ -24,17 +29,36 @@ function list(items: readonly string[]): SafeHtml {
   return html`<ul>${items.map((item) => html`<li>${item}</li>`)}</ul>`;
 }
 
-/** Renders the header: where the data came from, the state line, counts, and what the next step waits on. */
+/** The verdict colour of each gate decision. */
+const DECISION_VERDICTS: Record<RunResult["gates"][number]["decision"], Verdict> = {
+  GO: "pass",
+  "NO-GO": "fail",
+  UNDECIDED: "unknown",
+  SKIPPED: "skip",
+};
+
+function renderGates(result: RunResult): SafeHtml | string {
+  if (result.gates.length === 0) return "";
+  const decisions = result.gates.map(
+    (gate, index) =>
+      html`${index > 0 ? ", " : ""}${gate.phase} <span class="badge ${verdictClass(DECISION_VERDICTS[gate.decision])}">${gate.decision}</span>`,
+  );
+  return html`<p class="gates"><strong>Phase gates:</strong> ${decisions} <span class="muted">(${GATES_NOTE})</span></p>`;
+}
+
+/** Renders the header: where the data came from, the state line, counts, gates, and what the next step waits on. */
 export function renderBanner(result: RunResult): SafeHtml {
   const { banner } = result;
-  const overall = worstVerdict(result.checks.map((item) => item.verdict));
+  // Gates judge the next phase, so like the exit code the banner colour leaves them out.
+  const overall = worstVerdict(result.checks.filter((item) => !isPhaseGate(item)).map((item) => item.verdict));
+  const outageNotes = [describeOutageBasis(banner), describeNotMeasured(banner)].filter((note) => note !== undefined);
   // The phase is often a sentence-long title, so its tile is twice as wide and in smaller type.
-  const tiles: Array<[string, string | number, string]> = [
-    ["mTLS", banner.mtlsMode, "tile"],
-    ["Phase", banner.phase ?? "none", "tile wide"],
-    ["App services meshed", banner.appServicesMeshed, "tile"],
-    ["Canaries meshed", banner.canariesMeshed, "tile"],
-    ["Outages", banner.outages, "tile"],
+  const tiles: Array<[string, string | number, string, string[]]> = [
+    ["mTLS", banner.mtlsMode, "tile", banner.plannedMtlsMode ? [`plan: ${banner.plannedMtlsMode}`] : []],
+    ["Phase", banner.phase ?? "none", "tile wide", []],
+    ["App services meshed", banner.appServicesMeshed, "tile", []],
+    ["Canaries meshed", banner.canariesMeshed, "tile", []],
+    ["Outages", banner.outages, "tile", outageNotes],
   ];
   const counts = VERDICTS.filter((verdict) => (result.counts[verdict] ?? 0) > 0).map(
     (verdict) => html`<li class="badge ${verdictClass(verdict)}">${result.counts[verdict]} ${verdict}</li>`,
@@ -45,10 +69,14 @@ export function renderBanner(result: RunResult): SafeHtml {
 <p class="source">${describeSource(result).join(" · ")}</p>
 <section class="banner ${verdictClass(overall)}" aria-label="State">
 <p class="state">STATE: ${bannerParts(banner).map((part, index) => html`${index > 0 ? " · " : ""}<span>${part}</span>`)}</p>
-<dl class="tiles">${tiles.map(([label, value, kind]) => html`<div class="${kind}"><dt>${label}</dt><dd>${value}</dd></div>`)}</dl>
+<dl class="tiles">${tiles.map(
+    ([label, value, kind, notes]) =>
+      html`<div class="${kind}"><dt>${label}</dt><dd>${value}</dd>${notes.map((note) => html`<dd class="note">${note}</dd>`)}</div>`,
+  )}</dl>
 ${describeBaseline(banner) ? html`<p class="paused">${describeBaseline(banner)}</p>` : ""}
 ${banner.pausedBefore.length > 0 ? html`<p class="paused"><strong>Paused before:</strong> ${banner.pausedBefore.join(" → ")}</p>` : ""}
 <ul class="counts" aria-label="Checks by verdict">${counts}</ul>
+${renderGates(result)}
 ${banner.outageSubjects.length > 0 ? html`<h2>Outages</h2>${list(banner.outageSubjects)}` : ""}
 ${banner.nextStepWaitsOn && banner.nextStepWaitsOn.length > 0 ? html`<h2>Next step waits on</h2>${list(banner.nextStepWaitsOn)}` : ""}
 </section>
@@ -79,9 +107,11 @@ function renderFindings(item: CheckResult): SafeHtml {
 </table>`;
 }
 
-function plural(count: number, singular: string): string {
-  return `${count} ${count === 1 ? singular : `${singular}s`}`;
-}
+/** Notes under an evidence command. Evidence from objects was never run, so its command is only the equivalent one. */
+const EVIDENCE_SOURCE_NOTES: Record<Evidence["source"], string> = {
+  objects: "equivalent command — output rebuilt from the collected objects",
+  live: "run live",
+};
 
 function renderEvidence(evidence: Evidence, maxLines: number): SafeHtml {
   const output = truncateLines(evidence.output, maxLines);
@@ -89,7 +119,8 @@ function renderEvidence(evidence: Evidence, maxLines: number): SafeHtml {
   const note = output.omitted > 0 ? `\n${omittedNote(output.omitted)}` : "";
   return html`<div class="evidence-item">
 <pre><code>$ ${evidence.command}</code></pre>
-<details class="output"><summary>Captured output (${total} ${total === 1 ? "line" : "lines"}, ${evidence.source})</summary>
+<p class="evidence-source">${EVIDENCE_SOURCE_NOTES[evidence.source]}</p>
+<details class="output"><summary>Output (${plural(total, "line")})</summary>
 <pre><code>${output.lines.join("\n")}${note}</code></pre>
 </details>
 </div>`;
@@ -170,7 +201,7 @@ export function renderInput(result: RunResult): SafeHtml {
     .map(([kind, count]) => `${count} ${kind}`)
     .join(", ");
   return html`<section aria-labelledby="input-heading"><h2 id="input-heading">Input and collection</h2>
-<p class="muted">Read ${input.files.length} ${input.files.length === 1 ? "file" : "files"}: ${kinds || "no objects"}. ${input.secretsDropped} Secrets dropped without reading.</p>
+<p class="muted">Read ${plural(input.files.length, "file")}: ${kinds || "no objects"}. ${plural(input.secretsDropped, "Secret")} dropped without reading.</p>
 ${rows.length > 0 ? html`<ul>${rows}</ul>` : ""}
 </section>`;
 }

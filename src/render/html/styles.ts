@@ -36,10 +36,12 @@ a { color: var(--info); }
 .tile dd { margin: 0; font-size: 1.2rem; font-weight: 650; overflow-wrap: anywhere; }
 .tile.wide { grid-column: span 2; }
 .tile.wide dd { font-size: 1rem; }
+.tile dd.note { margin-top: 2px; font-size: 12px; font-weight: 400; color: var(--muted); }
 .banner ul { margin: 4px 0 0; padding-left: 20px; }
 .paused { margin: 12px 0 0; overflow-wrap: anywhere; }
 .banner h2 { font-size: 1rem; border: 0; margin: 14px 0 0; padding: 0; }
 .banner .counts { display: flex; flex-wrap: wrap; gap: 6px; margin: 12px 0 0; padding: 0; list-style: none; }
+.gates { margin: 10px 0 0; overflow-wrap: anywhere; }
 
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 650;
   border: 1px solid currentColor; white-space: nowrap; }
@@ -79,7 +81,7 @@ thead th { font-size: 12px; color: var(--muted); text-transform: uppercase; lett
   scroll-margin-top: 12px; }
 .check-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 10px; }
 .check-id { color: var(--muted); }
-.check p { margin: 8px 0 0; }
+.check p { margin: 8px 0 0; overflow-wrap: anywhere; }
 .summary { font-weight: 550; overflow-wrap: anywhere; }
 .finding-subject { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
 .trust { color: var(--muted); font-size: 13px; }
@@ -88,6 +90,7 @@ thead th { font-size: 12px; color: var(--muted); text-transform: uppercase; lett
 .evidence h4 { font-size: 13px; margin: 12px 0 4px; color: var(--muted); font-weight: 600; }
 .evidence-item { margin: 0 0 8px; }
 .evidence-item details { margin: 4px 0 0; }
+.evidence-source { margin: 2px 0 0; font-size: 12px; color: var(--muted); }
 .more { margin: 8px 0 0; }
 .more > summary { font-size: 14px; }
 summary { cursor: pointer; color: var(--muted); font-size: 13px; }
