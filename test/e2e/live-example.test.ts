@@ -216,7 +216,7 @@ describe("live verify of the bundled example", () => {
     assert.ok(lag < 60_000, `the snapshot was taken within a minute of the live run (${lag} ms)`);
   });
 
-  test("sends one list per kind, four execs and 21 forwards", () => {
+  test("sends one list per kind, four execs and 11 forwards", () => {
     const lists = liveAudit.filter((entry) => entry.verb === "list");
     for (const kind of COLLECTED_KINDS) {
       const ofKind = lists.filter((entry) => entry.resource === kind.plural && entry.group === kind.group);
@@ -233,10 +233,10 @@ describe("live verify of the bundled example", () => {
         "spire-server/spire-server-0 bundle show -format spiffe",
       ],
     );
-    // Envoy admin of one pod per meshed workload, one forward per GET: the config dump and /certs.
+    // Envoy admin of one pod per meshed workload, one forward carrying both GETs: the config dump and /certs.
     const forwards = liveAudit.filter((entry) => entry.resource === "pods/portforward");
     const envoy = forwards.filter((entry) => entry.query.ports?.[0] === "15000");
-    assert.equal(envoy.length, 20);
+    assert.equal(envoy.length, 10);
     assert.equal(new Set(envoy.map((entry) => entry.name)).size, 10);
     assert.equal(cluster.stubs.envoy.requests.filter((request) => request === "GET /certs").length, 20, "two runs");
     assert.deepEqual(

@@ -77,7 +77,7 @@ export async function collectLive(options: LiveCollectOptions = {}): Promise<Col
     target,
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
     execTimeoutMs: options.execTimeoutMs ?? 30_000,
-    concurrency: Math.max(1, options.concurrency ?? 4),
+    concurrency: Math.max(1, options.concurrency ?? 8),
     retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
     clock: options.clock ?? (() => new Date()),
     progress: (step, state, detail) => options.onProgress?.({ step, state, ...(detail ? { detail } : {}) }),

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import type * as k8s from "@kubernetes/client-node";
@@ -128,7 +128,7 @@ class PortForwardTunnel {
   }
 }
 
-function getOnce(port: number, path: string, timeoutMs: number): Promise<AdminResponse> {
+function getOnce(port: number, path: string, timeoutMs: number, agent: Agent): Promise<AdminResponse> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       {
@@ -136,8 +136,8 @@ function getOnce(port: number, path: string, timeoutMs: number): Promise<AdminRe
         port,
         path,
         method: "GET",
-        agent: false,
-        headers: { accept: "application/json", connection: "close" },
+        agent,
+        headers: { accept: "application/json" },
         signal: AbortSignal.timeout(timeoutMs),
       },
       (response) => {
@@ -223,17 +223,20 @@ export async function getThroughPortForward(
 
   const tunnel = new PortForwardTunnel(client, config, target);
   const localPort = await tunnel.listen();
+  // One kept-alive connection carries every path, so the pod costs one port-forward WebSocket.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const responses: AdminResponse[] = [];
     for (const path of paths) {
       try {
-        responses.push(await getOnce(localPort, path, timeoutMs));
+        responses.push(await getOnce(localPort, path, timeoutMs, agent));
       } catch (error) {
         throw new PortForwardFailure(classifyForwardError(error, tunnel, target, path, timeoutMs));
       }
     }
     return responses;
   } finally {
+    agent.destroy();
     await tunnel.close();
   }
 }
