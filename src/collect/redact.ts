@@ -28,6 +28,8 @@ function maskValue(value: string): string {
  * readable as evidence.
  */
 export function maskCredentials(text: string): string {
+  // Every pattern needs a ":" or "=", or a Bearer or Basic scheme; most env values have none.
+  if (!text.includes(":") && !text.includes("=") && !text.includes("Bearer") && !text.includes("Basic")) return text;
   return text
     .replace(URL_PASSWORD, (_match, prefix: string) => `${prefix}:${MASK}@`)
     .replace(KEY_VALUE, (_match, key: string, value: string) => `${key}${maskValue(value)}`)

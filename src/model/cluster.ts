@@ -272,43 +272,53 @@ export class ClusterModel {
   /**
    * Effective PeerAuthentication for labels in a namespace, optionally with extra hypothetical
    * policies. The composition reads the labels only to test the policies' selectors, so label sets
-   * that match the same policies share one result; that keeps the cost per pod at one selector
-   * test per policy instead of a sort and a composition.
+   * that match the same policies share one result. The cost per pod is then one selector test per
+   * selector policy instead of a sort and a composition.
    */
   composeMtls(namespace: string, labels: Record<string, string>, extraPolicies: KubeObject[] = []): EffectiveMtls {
     this.stats.lookups++;
-    const root = this.mesh.rootNamespace;
-    const policies = [
-      ...(this.peerAuthenticationsByNamespace.get(root) ?? []),
-      ...(namespace === root ? [] : (this.peerAuthenticationsByNamespace.get(namespace) ?? [])),
-      ...extraPolicies,
-    ];
-    let key = namespace;
-    policies.forEach((policy, index) => {
-      const selector = policy.spec?.selector as LabelSelector | undefined;
-      if (!isEmptySelector(selector) && matchesSelector(selector, labels)) key += `\n${index}`;
-    });
-    const cache = this.composedMtlsFor(extraPolicies);
-    let effective = cache.get(key);
+    const compositions = this.mtlsCompositions(namespace, extraPolicies);
+    let key = "";
+    for (const { index, selector } of compositions.selectors) {
+      if (matchesSelector(selector, labels)) key += `${index},`;
+    }
+    let effective = compositions.results.get(key);
     if (!effective) {
-      effective = composePeerAuthentication(policies, root, namespace, labels);
-      cache.set(key, effective);
+      effective = composePeerAuthentication(compositions.policies, this.mesh.rootNamespace, namespace, labels);
+      compositions.results.set(key, effective);
     }
     return effective;
   }
 
-  private readonly composedMtls = new Map<string, EffectiveMtls>();
+  /** Compositions without extra policies, by namespace. */
+  private readonly mtlsByNamespace = new Map<string, MtlsCompositions>();
   /** Compositions with extra policies, by the array passed, so a caller's fresh arrays are freed with it. */
-  private readonly composedMtlsWithExtra = new WeakMap<readonly KubeObject[], Map<string, EffectiveMtls>>();
+  private readonly mtlsWithExtra = new WeakMap<readonly KubeObject[], Map<string, MtlsCompositions>>();
 
-  private composedMtlsFor(extraPolicies: readonly KubeObject[]): Map<string, EffectiveMtls> {
-    if (extraPolicies.length === 0) return this.composedMtls;
-    let cache = this.composedMtlsWithExtra.get(extraPolicies);
-    if (!cache) {
-      cache = new Map();
-      this.composedMtlsWithExtra.set(extraPolicies, cache);
+  /** Returns the policies that apply in a namespace, their selectors and the results composed so far. */
+  private mtlsCompositions(namespace: string, extraPolicies: readonly KubeObject[]): MtlsCompositions {
+    let byNamespace = this.mtlsByNamespace;
+    if (extraPolicies.length > 0) {
+      byNamespace = this.mtlsWithExtra.get(extraPolicies) ?? new Map();
+      this.mtlsWithExtra.set(extraPolicies, byNamespace);
     }
-    return cache;
+    let compositions = byNamespace.get(namespace);
+    if (!compositions) {
+      const root = this.mesh.rootNamespace;
+      const policies = [
+        ...(this.peerAuthenticationsByNamespace.get(root) ?? []),
+        ...(namespace === root ? [] : (this.peerAuthenticationsByNamespace.get(namespace) ?? [])),
+        ...extraPolicies,
+      ];
+      const selectors: MtlsCompositions["selectors"] = [];
+      policies.forEach((policy, index) => {
+        const selector = policy.spec?.selector as LabelSelector | undefined;
+        if (selector && !isEmptySelector(selector)) selectors.push({ index, selector });
+      });
+      compositions = { policies, selectors, results: new Map() };
+      byNamespace.set(namespace, compositions);
+    }
+    return compositions;
   }
 
   /** Collection issues for one resource (as named in COLLECTED_KINDS via resourceName, or an evidence source). */
@@ -326,8 +336,8 @@ export class ClusterModel {
     annotations: Record<string, string>,
     hostNetwork: boolean,
   ): InjectionDecision {
-    // NOTE: the key must hold every input decideInjection reads: the namespace (and so its labels),
-    // hostNetwork, the inject annotation and the pod labels the webhooks select on.
+    // NOTE: the key must contain every input decideInjection reads: the namespace (and so its
+    // labels), hostNetwork, the inject annotation and the pod labels the webhooks select on.
     let key = `${namespace}\n${hostNetwork}\n${JSON.stringify(annotations[INJECT_KEY])}`;
     for (const labelKey of this.injectionLabelKeys) {
       key += Object.hasOwn(labels, labelKey) ? `\n=${JSON.stringify(labels[labelKey])}` : "\n-";
@@ -353,7 +363,7 @@ export class ClusterModel {
   private readonly injectionDecisions = new Map<string, InjectionDecision>();
   private injectionLabelKeysCache?: string[];
 
-  /** The pod label keys an injection decision reads: the inject label and every webhook objectSelector key. */
+  /** Returns the pod label keys an injection decision reads: the inject label and every webhook objectSelector key. */
   private get injectionLabelKeys(): string[] {
     if (!this.injectionLabelKeysCache) {
       const keys = new Set([INJECT_KEY]);
@@ -522,6 +532,15 @@ export class ClusterModel {
       this.get("Deployment", this.options.istioNamespace, "istiod")
     );
   }
+}
+
+/** PeerAuthentications that apply in one namespace, and what composeMtls made of them so far. */
+interface MtlsCompositions {
+  policies: KubeObject[];
+  /** The policies with a selector, by position in `policies`: only these read a pod's labels. */
+  selectors: Array<{ index: number; selector: LabelSelector }>;
+  /** Effective policies by the positions of the selector policies that match. */
+  results: Map<string, EffectiveMtls>;
 }
 
 /** The pod label and annotation that opt a pod in or out of injection. */

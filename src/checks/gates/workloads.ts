@@ -177,6 +177,19 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
   }
 
   const windowStart = plan.spec.window ? new Date(plan.spec.window.start) : undefined;
+  // Workload-health findings by subject, indexed once rather than scanned once per crash-looping
+  // workload; `position` keeps the order relatedFindings returns them in.
+  const healthFindings = new Map<
+    string,
+    Array<{ position: number; related: ReturnType<typeof relatedFindings>[number] }>
+  >();
+  relatedFindings(context, ["workload-health"], (finding) => finding.verdict !== "pass").forEach(
+    (related, position) => {
+      const list = healthFindings.get(related.finding.subject) ?? [];
+      list.push({ position, related });
+      healthFindings.set(related.finding.subject, list);
+    },
+  );
   for (const workload of found) {
     const coverage = spireCoverageOf(model, workload);
     const decision = workload.injectionOnRestart;
@@ -266,12 +279,10 @@ export function meshWorkloadsGate(context: CheckContext, phase: PlanPhase): Gate
     const loop = crashLoop(workload);
     if (loop) {
       // The workload-health check judges whether the loop predates the rollout; its finding is on the pod.
-      const pods = new Set(workload.pods.map((pod) => pod.subject));
-      const health = relatedFindings(
-        context,
-        ["workload-health"],
-        (finding) => (finding.subject === workload.subject || pods.has(finding.subject)) && finding.verdict !== "pass",
-      );
+      const health = [workload.subject, ...workload.pods.map((pod) => pod.subject)]
+        .flatMap((subject) => healthFindings.get(subject) ?? [])
+        .sort((a, b) => a.position - b.position)
+        .map(({ related }) => related);
       const podName = loop.pod.split("/")[1] ?? loop.pod;
       const local =
         windowStart && loop.createdAt && loop.createdAt < windowStart && !loop.meshed
