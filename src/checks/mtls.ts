@@ -338,11 +338,19 @@ function runPlaintextCallers({ model, plan }: CheckContext): CheckOutcome {
       : `telemetry ${report.telemetry.status.replace("-", " ")}`;
   return {
     summary: blocking.length
-      ? `${plural(blocking.length, "plaintext caller")} would break under STRICT: ${[...new Set(named)].join("; ")} (${telemetry}).`
+      ? `${plural(blocking.length, "plaintext caller")} ${blocking.some((caller) => caller.today === "STRICT") ? "rejected or about to be rejected by STRICT" : "would break under STRICT"}: ${[...new Set(named)].join("; ")} (${telemetry}).`
       : `No plaintext caller on a port that would go STRICT (${telemetry}).`,
     findings,
     evidence,
     facts: {
+      // A caller that a STRICT port rejects today is a broken path now, not a risk for the flip.
+      outages: [
+        ...new Set(
+          report.callers
+            .filter((caller) => caller.today === "STRICT" && caller.verdict === "fail")
+            .map((caller) => caller.target),
+        ),
+      ],
       plaintextCallers: report.callers,
       telemetry: {
         status: report.telemetry.status,

@@ -31,23 +31,46 @@ const RANK: Partial<Record<Verdict, number>> = { pass: 0, info: 0, warn: 1, unkn
 // probe check's findings would only repeat them.
 const COMPARED_THROUGH_INVENTORY = new Set(["MP-PROBE-01"]);
 
-/**
- * Findings keyed by check and subject. Where one check reports several findings on the same subject
- * (two callers of one workload), the message joins the key so none hides another.
- */
-function findingsByKey(checks: CheckResult[]): Map<string, { check: CheckResult; verdict: Verdict; message: string }> {
-  const map = new Map<string, { check: CheckResult; verdict: Verdict; message: string }>();
+interface KeyedFinding {
+  check: CheckResult;
+  verdict: Verdict;
+  message: string;
+}
+
+function groupFindings(checks: CheckResult[]): Map<string, KeyedFinding[]> {
+  const groups = new Map<string, KeyedFinding[]>();
   for (const check of checks) {
     if (COMPARED_THROUGH_INVENTORY.has(check.id)) continue;
-    const perSubject = new Map<string, number>();
-    for (const finding of check.findings) perSubject.set(finding.subject, (perSubject.get(finding.subject) ?? 0) + 1);
     for (const finding of check.findings) {
-      const shared = (perSubject.get(finding.subject) ?? 0) > 1;
-      const key = `${check.id}\u0000${finding.subject}${shared ? `\u0000${finding.message}` : ""}`;
-      map.set(key, { check, verdict: finding.verdict, message: finding.message });
+      const key = `${check.id}\u0000${finding.subject}`;
+      const group = groups.get(key) ?? [];
+      group.push({ check, verdict: finding.verdict, message: finding.message });
+      groups.set(key, group);
     }
   }
-  return map;
+  return groups;
+}
+
+/**
+ * Pairs the findings of one check on one subject across two runs. One check can report several
+ * findings on a subject (two callers of one workload), and their wording changes with the verdict,
+ * so identical messages pair first and the rest pair in report order.
+ */
+function pairFindings(
+  before: KeyedFinding[],
+  after: KeyedFinding[],
+): Array<[KeyedFinding | undefined, KeyedFinding | undefined]> {
+  const pairs: Array<[KeyedFinding | undefined, KeyedFinding | undefined]> = [];
+  const unmatchedBefore = [...before];
+  const unmatchedAfter: KeyedFinding[] = [];
+  for (const now of after) {
+    const same = unmatchedBefore.findIndex((was) => was.message === now.message);
+    if (same === -1) unmatchedAfter.push(now);
+    else pairs.push([unmatchedBefore.splice(same, 1)[0], now]);
+  }
+  const count = Math.max(unmatchedBefore.length, unmatchedAfter.length);
+  for (let index = 0; index < count; index++) pairs.push([unmatchedBefore[index], unmatchedAfter[index]]);
+  return pairs;
 }
 
 /** Compares two run results of the same cluster, typically before and after a maintenance window. */
@@ -72,42 +95,45 @@ export function diffResults(
 }
 
 function compareFindings(before: RunResult, after: RunResult, report: DiffReport): void {
-  const old = findingsByKey(before.checks);
-  const current = findingsByKey(after.checks);
+  const old = groupFindings(before.checks);
+  const current = groupFindings(after.checks);
   const explained = new Set<string>();
+  const keys = new Set([...old.keys(), ...current.keys()]);
 
-  for (const [key, now] of current) {
+  for (const key of keys) {
     const subject = key.split("\u0000")[1] ?? "";
-    const was = old.get(key);
-    const rankNow = RANK[now.verdict];
-    const rankWas = was ? RANK[was.verdict] : 0;
-    if (rankNow === undefined || rankWas === undefined || rankNow === rankWas) continue;
-    explained.add(now.check.id);
-    const item: DiffItem = {
-      kind: "finding",
-      subject,
-      checkId: now.check.id,
-      before: was?.verdict ?? "absent",
-      after: now.verdict,
-      message: `${now.check.id} ${now.check.title}: ${now.message}`,
-    };
-    (rankNow > rankWas ? report.regressions : report.improvements).push(item);
-  }
-  for (const [key, was] of old) {
-    if (current.has(key)) continue;
-    const rankWas = RANK[was.verdict];
-    if (rankWas === undefined || rankWas === 0) continue;
-    const stillRan = after.checks.find((check) => check.id === was.check.id);
-    if (!stillRan || stillRan.verdict === "skip") continue;
-    explained.add(was.check.id);
-    report.improvements.push({
-      kind: "finding",
-      subject: key.split("\u0000")[1] ?? "",
-      checkId: was.check.id,
-      before: was.verdict,
-      after: "resolved",
-      message: `${was.check.id} ${was.check.title}: no longer reported (was: ${was.message})`,
-    });
+    for (const [was, now] of pairFindings(old.get(key) ?? [], current.get(key) ?? [])) {
+      if (now) {
+        const rankNow = RANK[now.verdict];
+        const rankWas = was ? RANK[was.verdict] : 0;
+        if (rankNow === undefined || rankWas === undefined || rankNow === rankWas) continue;
+        explained.add(now.check.id);
+        const item: DiffItem = {
+          kind: "finding",
+          subject,
+          checkId: now.check.id,
+          before: was?.verdict ?? "absent",
+          after: now.verdict,
+          message: `${now.check.id} ${now.check.title}: ${now.message}`,
+        };
+        (rankNow > rankWas ? report.regressions : report.improvements).push(item);
+        continue;
+      }
+      if (!was) continue;
+      const rankWas = RANK[was.verdict];
+      if (rankWas === undefined || rankWas === 0) continue;
+      const stillRan = after.checks.find((check) => check.id === was.check.id);
+      if (!stillRan || stillRan.verdict === "skip") continue;
+      explained.add(was.check.id);
+      report.improvements.push({
+        kind: "finding",
+        subject,
+        checkId: was.check.id,
+        before: was.verdict,
+        after: "resolved",
+        message: `${was.check.id} ${was.check.title}: no longer reported (was: ${was.message})`,
+      });
+    }
   }
 
   // A check whose verdict moved with no finding-level change is reported at check level.

@@ -6,6 +6,7 @@ import { connect as connectTcp, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
+import { TLSSocket } from "node:tls";
 import { type WebSocket, WebSocketServer } from "ws";
 import { COLLECTED_KINDS } from "../../src/collect/kinds.js";
 import { apiGroup, type KubeObject } from "../../src/model/kube.js";
@@ -31,6 +32,9 @@ import {
  * to Envoy admin (15000) and istiod's monitoring port (15014). A violation makes close() reject, so
  * the test that owns the server fails. A test that sends a forbidden request on purpose exempts
  * exactly those requests with exemptFromAuditRules().
+ *
+ * Clients authenticate with a bearer token, or with a TLS client certificate when the test passes
+ * `clientCaPem`.
  */
 
 export interface ExecCall {
@@ -97,6 +101,13 @@ export interface AuditEntry {
   portForward?: { ports: number[] };
   /** The Authorization header's token, so tests can assert which credential was used. */
   token?: string;
+  /**
+   * The authenticated user name: a trusted client certificate's CN, else the `user` option for a
+   * bearer token. Absent when authentication failed or an injected fault sent the response first.
+   */
+  user?: string;
+  /** The groups that a trusted client certificate's O values give; absent for bearer tokens. */
+  groups?: string[];
   /** Permissions RBAC checked and granted for this request; a WebSocket upgrade checks get and create. */
   authorized: GrantedPermission[];
 }
@@ -110,8 +121,15 @@ export interface FakeApiServerOptions {
   servedKinds?: string[];
   /** Bearer tokens the server accepts. */
   tokens?: string[];
-  /** The user name in 403 messages. */
+  /** The user name of every bearer token, shown in 403 messages and the audit log. */
   user?: string;
+  /**
+   * PEM of the CA that signs accepted client certificates. When set, the server requests a client
+   * certificate in the TLS handshake but completes it without one, and, like kube-apiserver, takes
+   * the user name from a trusted certificate's subject CN and the groups from its O values. A
+   * request without a trusted certificate still authenticates with a bearer token, else gets 401.
+   */
+  clientCaPem?: string;
   /**
    * Role and ClusterRole objects bound to the caller, or "allow-all" to authorize every request.
    * @default the roles of deploy/rbac.yaml
@@ -121,6 +139,11 @@ export interface FakeApiServerOptions {
   exec?: ExecHandler;
   portForward?: PortForwardHandler;
   pki?: ServerPki;
+}
+
+interface Identity {
+  user: string;
+  groups?: string[];
 }
 
 interface ServedResource {
@@ -309,7 +332,14 @@ export class FakeApiServer {
     this.authorizer = options.rbac === "allow-all" ? undefined : new RbacAuthorizer(options.rbac ?? deployRbacRoles());
     this.registerServedResources();
 
-    this.server = createServer({ key: pki.keyPem, cert: pki.certPem }, (request, response) => {
+    // rejectUnauthorized: false lets a client without a trusted certificate finish the handshake,
+    // so the server responds with a 401 Status as kube-apiserver does, not with a TLS alert.
+    const clientAuthentication =
+      options.clientCaPem === undefined
+        ? {}
+        : { requestCert: true, ca: options.clientCaPem, rejectUnauthorized: false };
+    const tlsOptions = { key: pki.keyPem, cert: pki.certPem, ...clientAuthentication };
+    this.server = createServer(tlsOptions, (request, response) => {
       void this.handleRequest(request, response);
     });
     this.wss = new WebSocketServer({
@@ -399,16 +429,6 @@ export class FakeApiServer {
   /** Build a kubeconfig (JSON, which is valid YAML) for this server with one context. */
   kubeconfig(options: KubeconfigOptions = {}): string {
     const context = options.context ?? "fake";
-    const user: Record<string, unknown> = options.exec
-      ? {
-          exec: {
-            apiVersion: "client.authentication.k8s.io/v1",
-            command: options.exec.command,
-            args: options.exec.args ?? [],
-            interactiveMode: "Never",
-          },
-        }
-      : { token: options.token ?? [...this.tokens][0] ?? "" };
     return JSON.stringify(
       {
         apiVersion: "v1",
@@ -422,13 +442,35 @@ export class FakeApiServer {
             },
           },
         ],
-        users: [{ name: `${context}-user`, user }],
+        users: [{ name: `${context}-user`, user: this.kubeconfigUser(options) }],
         contexts: [{ name: context, context: { cluster: `${context}-cluster`, user: `${context}-user` } }],
         "current-context": context,
       },
       null,
       2,
     );
+  }
+
+  private kubeconfigUser(options: KubeconfigOptions): Record<string, unknown> {
+    if (options.exec) {
+      return {
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1",
+          command: options.exec.command,
+          args: options.exec.args ?? [],
+          interactiveMode: "Never",
+        },
+      };
+    }
+    const certificate = options.clientCertificate;
+    if (certificate && "certPem" in certificate) {
+      return {
+        "client-certificate-data": Buffer.from(certificate.certPem).toString("base64"),
+        "client-key-data": Buffer.from(certificate.keyPem).toString("base64"),
+      };
+    }
+    if (certificate) return { "client-certificate": certificate.certFile, "client-key": certificate.keyFile };
+    return { token: options.token ?? [...this.tokens][0] ?? "" };
   }
 
   /** Write `kubeconfig(options)` to a new temporary directory and return the file path. */
@@ -499,9 +541,32 @@ export class FakeApiServer {
     return { latencyMs, action };
   }
 
-  private authenticated(request: IncomingMessage): boolean {
+  /**
+   * Authenticate a request as kube-apiserver does: a trusted client certificate first, then a bearer
+   * token. Returns undefined when neither is valid.
+   */
+  private authenticate(request: IncomingMessage): Identity | undefined {
+    const fromCertificate = this.certificateIdentity(request.socket);
+    if (fromCertificate) return fromCertificate;
     const header = request.headers.authorization ?? "";
-    return header.startsWith("Bearer ") && this.tokens.has(header.slice(7));
+    if (header.startsWith("Bearer ") && this.tokens.has(header.slice(7))) return { user: this.user };
+    return undefined;
+  }
+
+  /**
+   * Map a client certificate that chains to `clientCaPem` to its subject CN and O values. Like
+   * CommonNameUserConversion in k8s.io/apiserver's request/x509 package, it ignores a certificate
+   * with no CN.
+   */
+  private certificateIdentity(socket: unknown): Identity | undefined {
+    if (this.options.clientCaPem === undefined || !(socket instanceof TLSSocket) || !socket.authorized) {
+      return undefined;
+    }
+    // Node returns a repeated subject attribute as an array, though its type declares a string.
+    const subject = socket.getPeerCertificate().subject as unknown as Record<string, string | string[] | undefined>;
+    const commonName = [subject.CN ?? []].flat()[0];
+    if (!commonName) return undefined;
+    return { user: commonName, groups: [subject.O ?? []].flat() };
   }
 
   private route(method: string, url: URL): Route {
@@ -621,16 +686,18 @@ export class FakeApiServer {
         return;
       }
 
-      if (!this.authenticated(request)) {
+      const identity = this.authenticate(request);
+      if (!identity) {
         send(401, statusBody(401, "Unauthorized", "Unauthorized"));
         return;
       }
+      Object.assign(entry, identity);
       if (method !== "GET") {
         throw new HttpError(405, `the fake API server is read-only: ${method} is not allowed`);
       }
       const denied = this.authorize(route, url.pathname, entry);
       if (denied) {
-        throw new HttpError(403, forbiddenMessage(this.user, denied), {
+        throw new HttpError(403, forbiddenMessage(identity.user, denied), {
           ...(route.name ? { name: route.name } : {}),
           ...(route.group ? { group: route.group } : {}),
           ...(route.plural ? { kind: route.plural } : {}),
@@ -842,10 +909,12 @@ export class FakeApiServer {
       this.rejectUpgrade(socket, entry, action.status, action.message ?? `injected ${action.status}`);
       return;
     }
-    if (!this.authenticated(request)) {
+    const identity = this.authenticate(request);
+    if (!identity) {
       this.rejectUpgrade(socket, entry, 401, "Unauthorized");
       return;
     }
+    Object.assign(entry, identity);
 
     const isPodSubresource =
       route.kind === "resource" &&
@@ -861,7 +930,7 @@ export class FakeApiServer {
     for (const verb of ["get", "create"]) {
       const denied = this.authorize(route, url.pathname, entry, verb);
       if (denied) {
-        this.rejectUpgrade(socket, entry, 403, forbiddenMessage(this.user, denied), {
+        this.rejectUpgrade(socket, entry, 403, forbiddenMessage(identity.user, denied), {
           name: route.name,
           kind: "pods",
         });
@@ -1001,6 +1070,11 @@ export interface KubeconfigOptions {
   token?: string;
   /** An exec credential plugin in place of a token. */
   exec?: { command: string; args?: string[] };
+  /**
+   * A client certificate in place of a token: PEM written inline as client-certificate-data and
+   * client-key-data, or file paths written as client-certificate and client-key.
+   */
+  clientCertificate?: { certPem: string; keyPem: string } | { certFile: string; keyFile: string };
   /** Override the server URL, for example to point at a closed port. */
   server?: string;
 }

@@ -28,6 +28,8 @@ export interface MintOptions {
   uriSans?: string[];
   ipSans?: string[];
   dnsSans?: string[];
+  /** Extended key usage OIDs, for example ExtendedKeyUsage.clientAuth. Without them the certificate has no such extension. */
+  extendedKeyUsages?: string[];
   /** Signing CA; a self-signed certificate when absent. */
   issuer?: MintedCertificate;
   serialNumber?: string;
@@ -51,6 +53,9 @@ export async function mintCertificate(options: MintOptions): Promise<MintedCerti
     extensions.push(
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
     );
+  }
+  if (options.extendedKeyUsages !== undefined) {
+    extensions.push(new x509.ExtendedKeyUsageExtension(options.extendedKeyUsages));
   }
   const names: x509.JsonGeneralName[] = [
     ...(options.uriSans ?? []).map((value) => ({ type: "url" as const, value })),
@@ -80,7 +85,7 @@ export async function mintCertificate(options: MintOptions): Promise<MintedCerti
   return { certificate, keys, pem: certificate.toString("pem") };
 }
 
-/** PEM of a private key, for the TLS server of the fake API server. */
+/** PEM of a private key, for the TLS server of the fake API server or a kubeconfig's client-key-data. */
 export async function privateKeyPem(keys: CryptoKeyPair): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as never));
   const body = der
@@ -112,4 +117,24 @@ export async function mintServerPki(): Promise<ServerPki> {
     dnsSans: ["localhost"],
   });
   return { caPem: ca.pem, certPem: server.pem, keyPem: await privateKeyPem(server.keys) };
+}
+
+export interface ClientCredential {
+  certPem: string;
+  keyPem: string;
+}
+
+/**
+ * Mint a client certificate for the user `commonName` in `organizations`, the subject fields
+ * kube-apiserver maps to the user name and groups. It carries the clientAuth extended key usage,
+ * which kube-apiserver's DefaultVerifyOptions (k8s.io/apiserver, request/x509) require.
+ */
+export async function mintClientCredential(
+  issuer: MintedCertificate,
+  commonName: string,
+  organizations: string[] = [],
+): Promise<ClientCredential> {
+  const subject = [`CN=${commonName}`, ...organizations.map((organization) => `O=${organization}`)].join(", ");
+  const client = await mintCertificate({ subject, issuer, extendedKeyUsages: [x509.ExtendedKeyUsage.clientAuth] });
+  return { certPem: client.pem, keyPem: await privateKeyPem(client.keys) };
 }
