@@ -96,6 +96,7 @@ export function buildProgram(): Command {
     .option("--prometheus <url>", "Prometheus base URL for plaintext-caller telemetry")
     .option("--prometheus-window <duration>", "telemetry window; must cover the slowest caller", "24h")
     .option("--output <file>", "write the gate to this file instead of standard output")
+    .option("--waivers <file>", "waiver file: waived findings of the checks a gate reads do not block it")
     .option("--no-color", "never colour the output")
     .action(async (phaseId: string, options: GateOptions) => {
       const { gateCommand } = await import("./cli/gate.js");

@@ -237,6 +237,7 @@ function attribute(
   windowStart: Date | undefined,
   now: Date,
   rejecting: string[],
+  planGiven: boolean,
 ): Attribution {
   const proxyFailure =
     statusFailing(pod.sidecar.status, windowStart) ?? statusFailing(pod.sidecar.istioInit, windowStart);
@@ -258,8 +259,10 @@ function attribute(
       verdict: "unknown",
       basis: [],
       label: "undecided",
-      message: `no window start in the plan, so the failure cannot be placed before or after the rollout (${failure})`,
-      hint: "Set spec.window.start in the plan to the time the rollout began.",
+      message: `no rollout window start is known (${planGiven ? "the plan has no spec.window.start" : "no plan was given"}), so the failure cannot be placed before or after the rollout (${failure})`,
+      hint: planGiven
+        ? "Set spec.window.start in the plan to the time the rollout began."
+        : "Pass --plan FILE with spec.window.start set to the time the rollout began.",
     };
   }
   if (!created) {
@@ -378,7 +381,7 @@ function runAttribution(model: ClusterModel, plan: RolloutPlan | undefined): Che
   for (const pod of pods) {
     const failure = failureOf(pod, windowStart, now);
     if (!failure) continue;
-    const result = attribute(pod, failure, windowStart, now, rejecting);
+    const result = attribute(pod, failure, windowStart, now, rejecting, plan !== undefined);
     const workloadName = pod.workload.split("/").pop() ?? pod.name;
     const meshed = pod.sidecar.kind === "none" ? "not meshed" : `${pod.sidecar.kind} sidecar`;
     findings.push({
@@ -420,9 +423,7 @@ function runAttribution(model: ClusterModel, plan: RolloutPlan | undefined): Che
 
   const scope = namespaces ? `in ${namespaces.join(", ")}` : "in all namespaces";
   const clock = `now ${iso(now)} from ${model.nowSource}`;
-  const windowNote = windowStart
-    ? `window opened ${iso(windowStart)}, ${clock}`
-    : `no window start in the plan, ${clock}`;
+  const windowNote = windowStart ? `window opened ${iso(windowStart)}, ${clock}` : `no window start known, ${clock}`;
   let summary: string;
   if (findings.length === 0) {
     summary = `No failing pods ${scope} (${windowNote}).`;

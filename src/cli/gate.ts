@@ -16,6 +16,8 @@ export interface GateOptions extends SourceOptions {
   color?: boolean;
   /** Write the gate to this file instead of standard output. */
   output?: string;
+  /** Waiver file; waived findings show as waived in the gate and do not block it. */
+  waivers?: string;
 }
 
 /** Version tag of the JSON a gate prints. */
@@ -45,7 +47,8 @@ export async function gateCommand(phaseId: string, options: GateOptions): Promis
 
   const state = await collectState(options, plan);
   const { gateId } = await import("../checks/gates.js");
-  const { result } = runVerification({ state, plan, planFile: options.plan });
+  const waivers = options.waivers ? await (await import("../run/waivers.js")).loadWaivers(options.waivers) : undefined;
+  const { result } = runVerification({ state, plan, planFile: options.plan, waivers });
   const gate = result.checks.find((check) => check.id === gateId(phaseId));
   if (!gate) throw new Error(`gate ${gateId(phaseId)} did not run`);
 

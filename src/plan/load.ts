@@ -66,7 +66,8 @@ function describeIssue(issue: z.core.$ZodIssue, text: string): string {
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((key) => `"${key}"`).join(", ");
     const at = issue.path.length ? ` in ${path}` : "";
-    return `${where}unknown field ${keys}${at} (check its spelling)`;
+    const noun = issue.keys.length === 1 ? "field" : "fields";
+    return `${where}unknown ${noun} ${keys}${at} (check the spelling)`;
   }
   const missing = /^Invalid input: expected (\w+), received undefined$/.exec(issue.message);
   if (issue.code === "invalid_type" && missing)

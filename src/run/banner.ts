@@ -74,7 +74,9 @@ export function buildSummary(checks: CheckResult[], plan: RolloutPlan | undefine
   const preExisting: string[] = [];
   for (const check of checks) {
     if (check.verdict === "pass") working.push(`${check.title}: ${check.summary}`);
-    if (check.verdict === "warn" || check.verdict === "fail") {
+    // A gate's verdict is a decision about the next phase, which the closing gates line reports.
+    const flags = check.verdict === "warn" || check.verdict === "fail";
+    if (flags && check.category !== "phase-gates") {
       flagged.push(`${check.verdict.toUpperCase()} ${check.title}: ${check.summary}`);
     }
     preExisting.push(...(facts(check).preExisting ?? []));

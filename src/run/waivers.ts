@@ -99,8 +99,13 @@ export class WaiverApplier {
       .map((waiver) => ({ waiver, check: globToRegExp(waiver.check), subject: globToRegExp(waiver.subject) }));
   }
 
-  /** Turns matching warn, fail and unknown findings into `waived` and recomputes the check's verdict. */
+  /**
+   * Turns matching warn, fail and unknown findings into `waived` and recomputes the check's verdict.
+   * Phase gates are left as they are.
+   */
   apply(check: CheckResult): CheckResult {
+    // Gates are decisions built from other checks' findings, which carry the waivers already.
+    if (check.category === "phase-gates") return check;
     const applicable = this.active.filter((entry) => entry.check.test(check.id));
     if (applicable.length === 0) return check;
     let changed = false;

@@ -220,7 +220,7 @@ describe("MP-HEALTH-02 failing pods attributed to the window", () => {
   it("is unknown without a window start", () => {
     const result = run(attribution, worker(), plan({ window: undefined }));
     assert.deepEqual(pairs(result), [`unknown ${WORKER}`]);
-    assert.match(result.findings[0]!.message, /^no window start in the plan/);
+    assert.match(result.findings[0]!.message, /^no rollout window start is known \(the plan has no spec\.window\.start\)/);
     assert.match(result.summary, /no window start in the plan/);
   });
 

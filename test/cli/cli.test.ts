@@ -58,7 +58,7 @@ describe("meshproof CLI errors", () => {
     assert.equal(result.code, 2);
     assert.match(
       result.stderr,
-      /plan\.yaml:7: invalid rollout plan: line 7, unknown field "colour" in spec \(check its spelling\)/,
+      /plan\.yaml:7: invalid rollout plan: line 7, unknown field "colour" in spec \(check the spelling\)/,
     );
   });
 

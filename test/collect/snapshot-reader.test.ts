@@ -919,3 +919,16 @@ describe("readSnapshot on Istio analyzer test data", () => {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+describe("readSnapshot on meshproof's own files", () => {
+  it("rejects a rollout plan passed as a snapshot", async () => {
+    const folder = await writeTree({
+      "plan.yaml": "apiVersion: meshproof.dev/v1alpha1\nkind: RolloutPlan\nmetadata:\n  name: x\nspec: {}\n",
+    });
+    await assert.rejects(readSnapshot(path.join(folder, "plan.yaml")), (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /plan\.yaml:1 \(a RolloutPlan is not cluster state; pass it with --plan instead\)/);
+      return true;
+    });
+  });
+});

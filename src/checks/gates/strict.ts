@@ -103,10 +103,11 @@ export function strictGate(context: CheckContext, _phase: PlanPhase): GateParts 
   const clientSide = resultOf(context, "MP-MTLS-04")?.findings ?? judgeClientSide(model, plan);
   items.push(
     ...clientSide
-      .filter((finding) => finding.verdict === "fail" || finding.verdict === "warn")
+      .filter((finding) => finding.verdict === "fail" || finding.verdict === "warn" || finding.verdict === "waived")
       .map((finding) => referenced("MP-MTLS-04", finding)),
   );
 
+  // Waived findings stay listed, as waived, so the gate shows what was accepted and by whom.
   // AUTHZ-02, and AUTHZ-01 for the record: principals that never match block; shared identities need a sign-off.
   const identity = resultOf(context, "MP-AUTHZ-01")?.findings ?? [
     ...judgeIdentities(model, plan),
@@ -114,7 +115,7 @@ export function strictGate(context: CheckContext, _phase: PlanPhase): GateParts 
   ];
   items.push(
     ...identity
-      .filter((finding) => finding.verdict === "fail" || finding.verdict === "warn" || finding.verdict === "unknown")
+      .filter((finding) => ["fail", "warn", "unknown", "waived"].includes(finding.verdict))
       .map((finding) => referenced("MP-AUTHZ-01", finding)),
   );
 
@@ -122,7 +123,7 @@ export function strictGate(context: CheckContext, _phase: PlanPhase): GateParts 
   for (const { result, finding } of relatedFindings(
     context,
     ["external-services"],
-    (finding) => finding.verdict === "warn" || finding.verdict === "fail",
+    (finding) => finding.verdict === "warn" || finding.verdict === "fail" || finding.verdict === "waived",
   )) {
     items.push(referenced(result.id, finding));
   }

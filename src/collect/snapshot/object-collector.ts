@@ -130,6 +130,12 @@ export class ObjectCollector {
     }
 
     const apiVersion = nonEmptyString(value.apiVersion) ?? inherited.apiVersion;
+    // meshproof's own input files describe intentions, not cluster state.
+    if (apiVersion?.startsWith("meshproof.dev/") && (kind === "RolloutPlan" || kind === "WaiverList")) {
+      const option = kind === "RolloutPlan" ? "--plan" : "--waivers";
+      this.skip(place, path, `a ${kind} is not cluster state; pass it with ${option} instead`);
+      return;
+    }
     if (kind === undefined || apiVersion === undefined) {
       const missing = [apiVersion === undefined ? "apiVersion" : "", kind === undefined ? "kind" : ""];
       this.skip(place, path, `missing ${missing.filter(Boolean).join(" and ")}, so it is not a Kubernetes object`);

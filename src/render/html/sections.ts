@@ -21,8 +21,16 @@ import {
 import { html, type SafeHtml } from "./escape.js";
 import { checkAnchor, verdictClass, verdictLabel } from "./flow.js";
 
-function badge(verdict: Verdict | undefined): SafeHtml {
-  return html`<span class="badge ${verdictClass(verdict)}">${verdictLabel(verdict)}</span>`;
+function badge(verdict: Verdict | undefined, label?: string): SafeHtml {
+  return html`<span class="badge ${verdictClass(verdict)}">${label ?? verdictLabel(verdict)}</span>`;
+}
+
+/** A gate's badge reads as its decision (GO, NO-GO, UNDECIDED), because a gate judges the next phase. */
+function gateLabel(verdict: Verdict | undefined): string {
+  if (verdict === "pass") return "✔ GO";
+  if (verdict === "fail") return "✖ NO-GO";
+  if (verdict === "skip") return "SKIPPED";
+  return "? UNDECIDED";
 }
 
 function list(items: readonly string[]): SafeHtml {
@@ -142,7 +150,7 @@ function renderCheck(item: CheckResult, evidenceLines: number): SafeHtml {
   }
 
   return html`<article class="check ${verdictClass(item.verdict)}" id="${checkAnchor(item.id)}">
-<div class="check-head">${badge(item.verdict)} <code class="check-id">${item.id}</code> <h3>${item.title}</h3></div>
+<div class="check-head">${item.category === "phase-gates" ? badge(item.verdict, gateLabel(item.verdict)) : badge(item.verdict)} <code class="check-id">${item.id}</code> <h3>${item.title}</h3></div>
 <p class="summary">${item.summary}</p>
 ${item.proves ? html`<p><strong>Proves:</strong> ${item.proves}</p>` : ""}
 ${item.reads.length > 0 ? html`<p class="muted"><strong>Reads:</strong> ${item.reads.join(", ")}</p>` : ""}
@@ -161,7 +169,8 @@ ${group.checks.map((item) => renderCheck(item, evidenceLines))}
 export function renderContents(groups: CategoryGroup[]): SafeHtml {
   const items = groups.map((group) => {
     const verdict = worstVerdict(group.checks.map((item) => item.verdict));
-    return html`<li><a href="#category-${group.category}">${group.title}</a> ${badge(verdict)}</li>`;
+    const label = group.category === "phase-gates" ? gateLabel(verdict) : undefined;
+    return html`<li><a href="#category-${group.category}">${group.title}</a> ${badge(verdict, label)}</li>`;
   });
   return html`<nav aria-label="Categories"><ul class="toc">${items}</ul></nav>`;
 }
