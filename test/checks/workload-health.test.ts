@@ -220,7 +220,10 @@ describe("MP-HEALTH-02 failing pods attributed to the window", () => {
   it("is unknown without a window start", () => {
     const result = run(attribution, worker(), plan({ window: undefined }));
     assert.deepEqual(pairs(result), [`unknown ${WORKER}`]);
-    assert.match(result.findings[0]!.message, /^no rollout window start is known \(the plan has no spec\.window\.start\)/);
+    assert.match(
+      result.findings[0]!.message,
+      /^no rollout window start is known \(the plan has no spec\.window\.start\)/,
+    );
     assert.match(result.summary, /\(no window start known, now 2026-06-28T21:40:00Z from snapshot-file\)\.$/);
   });
 
