@@ -12,7 +12,9 @@ import { TOOL_VERSION } from "./version.js";
 
 const FORMATS = ["text", "short", "json", "markdown", "junit"] as const;
 
-function sourceOptions(command: Command, { snapshot = true } = {}): Command {
+const PLAN_HELP = "rollout plan (YAML, kind RolloutPlan); without it, checks that compare with intentions are skipped";
+
+function sourceOptions(command: Command, { snapshot = true, planHelp = PLAN_HELP } = {}): Command {
   if (snapshot) {
     command.option(
       "--snapshot <path>",
@@ -24,10 +26,7 @@ function sourceOptions(command: Command, { snapshot = true } = {}): Command {
     .option("--context <name>", "kubeconfig context for a live run (default: the current context)")
     .option("--in-cluster", "use the pod's service account for a live run")
     .option("--request-timeout <seconds>", "timeout of each API request in a live run, in seconds", parsePositive, 15)
-    .option(
-      "--plan <file>",
-      "rollout plan (YAML, kind RolloutPlan); without it, checks that compare with intentions are skipped",
-    );
+    .option("--plan <file>", planHelp);
 }
 
 function parsePositive(value: string): number {
@@ -76,6 +75,7 @@ export function buildProgram(): Command {
     program.command("snapshot").description("save everything a live run sees, for later re-runs and diffs"),
     {
       snapshot: false,
+      planHelp: "rollout plan (YAML, kind RolloutPlan): names the probes to send and where SPIRE and istiod run",
     },
   )
     .requiredOption("-o, --output <file>", "snapshot file to write (gzipped JSON)")
