@@ -4,6 +4,7 @@ import { type KubeObject, type LabelSelector, subjectOf } from "../model/kube.js
 import { matchesSelector } from "../model/selectors.js";
 import { type PodTemplate, podTemplateOf } from "../model/workloads.js";
 import type { PlanWorkloadRef, RolloutPlan } from "../plan/schema.js";
+import { plural } from "../text.js";
 import { objectEvidence, table } from "./evidence.js";
 import type { CheckDefinition, CheckOutcome, Evidence, Finding } from "./types.js";
 
@@ -22,10 +23,6 @@ const ROLLOUT_RESOURCE: Record<string, string> = {
 /** Pods that still run or wait to run. Finished Job pods do not reflect the current template. */
 function livePods(workload: WorkloadView): PodView[] {
   return workload.pods.filter((pod) => pod.phase !== "Succeeded" && pod.phase !== "Failed");
-}
-
-function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
 }
 
 function restartCommand(workload: WorkloadView): string {

@@ -2,6 +2,7 @@ import type { ClusterModel } from "../model/cluster.js";
 import { formatSelector } from "../model/selectors.js";
 import type { RolloutPlan } from "../plan/schema.js";
 import { parsePrometheusDuration } from "../telemetry/queries.js";
+import { plural } from "../text.js";
 import { objectEvidence, table } from "./evidence.js";
 import { judgeIdentities, judgePrincipals } from "./mtls/authorization.js";
 import { type CallerReport, findPlaintextCallers, type PlaintextCaller } from "./mtls/callers.js";
@@ -28,10 +29,6 @@ export function callerReportOf(model: ClusterModel, plan: RolloutPlan | undefine
     byPlan.set(plan, report);
   }
   return report;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 function peerAuthenticationTable(model: ClusterModel): Evidence {

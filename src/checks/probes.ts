@@ -41,7 +41,7 @@ function judgeProbe(probe: PlanProbe, evidence: HttpProbeEvidence | undefined, l
     return {
       subject,
       verdict: "fail",
-      message: `${probe.name}: ${probe.method} ${probe.url} got no answer after ${evidence.attempts} attempt${evidence.attempts === 1 ? "" : "s"}: ${evidence.error?.message ?? "no status"} (${role}: ${probe.description}).`,
+      message: `${probe.name}: ${probe.method} ${probe.url} received no response after ${evidence.attempts} attempt${evidence.attempts === 1 ? "" : "s"}: ${evidence.error?.message ?? "no status"} (${role}: ${probe.description}).`,
       hint: "Check the path from where meshproof ran: DNS, the load balancer, ingress-nginx and the target pods' readiness. A network error can also come from the vantage point itself.",
     };
   }

@@ -5,6 +5,7 @@ import type { KubeObject, LabelSelector } from "../model/kube.js";
 import { objectSubject, subjectOf } from "../model/kube.js";
 import { formatSelector, matchesSelector } from "../model/selectors.js";
 import type { RolloutPlan } from "../plan/schema.js";
+import { plural } from "../text.js";
 import { objectEvidence, table, yamlExcerpt } from "./evidence.js";
 import type { CheckDefinition, CheckOutcome, Evidence, Finding } from "./types.js";
 
@@ -82,10 +83,6 @@ function liveEvidence(item: SpireCliEvidence): Evidence {
     output: `${output}${item.exitCode !== undefined ? `\n(exit code ${item.exitCode})` : ""}`.trim(),
     source: "live",
   };
-}
-
-function plural(count: number, word: string, suffix = "s"): string {
-  return `${count} ${word}${count === 1 ? "" : suffix}`;
 }
 
 /** Meshed pods grouped by node, from one pass over the pods. */

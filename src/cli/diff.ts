@@ -37,7 +37,6 @@ export async function loadComparable(
     }
   }
   const { readSnapshot } = await import("../collect/snapshot/read.js");
-  const { redactState } = await import("../collect/redact-objects.js");
   let state: Awaited<ReturnType<typeof readSnapshot>>;
   try {
     state = await readSnapshot(path);
@@ -46,7 +45,7 @@ export async function loadComparable(
       throw new UserError(`${role}: ${error.message}`, error.exitCode);
     throw error;
   }
-  return runVerification({ state: redactState(state), plan, planFile }).result;
+  return runVerification({ state, plan, planFile }).result;
 }
 
 export interface DiffOptions {

@@ -1,7 +1,8 @@
 import type { CheckResult } from "../checks/types.js";
 import { ExitCode, UserError } from "../errors.js";
 import type { RunResult } from "../run/result.js";
-import { gateDecision, runVerification } from "../run/run.js";
+import { gateDecision } from "../run/result.js";
+import { runVerification } from "../run/run.js";
 import { writeOutputFile } from "./output.js";
 import { collectState, loadPlanOption, type SourceOptions } from "./source.js";
 
@@ -62,9 +63,6 @@ export async function gateCommand(phaseId: string, options: GateOptions): Promis
   return gate.verdict === "pass" ? ExitCode.ok : ExitCode.checkFailed;
 }
 
-/** Maps a gate's verdict to its decision word. */
-export const decisionOf = gateDecision;
-
 export function renderGateJson(result: RunResult, gate: CheckResult, phaseId: string): string {
   return JSON.stringify(
     {
@@ -74,7 +72,7 @@ export function renderGateJson(result: RunResult, gate: CheckResult, phaseId: st
       cluster: result.cluster,
       plan: result.plan,
       phase: phaseId,
-      decision: decisionOf(gate),
+      decision: gateDecision(gate),
       gate,
     },
     null,
@@ -87,7 +85,7 @@ export async function renderGateText(result: RunResult, gate: CheckResult, color
   const { clean, formatCheckLine, formatFinding, textStyle } = await import("../render/text.js");
   const style = textStyle({ color });
   const lines = [
-    style.colors.bold(`meshproof gate ${clean(gate.id.replace(/^MP-GATE-/, ""))}: ${decisionOf(gate)}`),
+    style.colors.bold(`meshproof gate ${clean(gate.id.replace(/^MP-GATE-/, ""))}: ${gateDecision(gate)}`),
     clean(
       `${result.cluster.name ?? result.cluster.source} · captured ${result.cluster.capturedAt ?? "unknown"}${result.plan ? ` · plan ${result.plan.name}` : ""}`,
     ),

@@ -22,8 +22,8 @@ export async function loadPlanOption(options: SourceOptions): Promise<RolloutPla
 }
 
 /**
- * Reads the cluster state from a snapshot or a live cluster, whichever the options name, with
- * credentials masked the same way for both so their verdicts agree.
+ * Reads the cluster state from a snapshot or a live cluster, whichever the options name. Both
+ * sources mask credentials the same way, so their verdicts agree.
  */
 export async function collectState(options: SourceOptions, plan: RolloutPlan | undefined): Promise<CollectedState> {
   const state = await collectObjects(options, plan);
@@ -41,18 +41,16 @@ async function collectObjects(options: SourceOptions, plan: RolloutPlan | undefi
       "--snapshot cannot be combined with --kubeconfig, --context or --in-cluster: choose a snapshot or a live cluster.",
     );
   }
-  const { redactState } = await import("../collect/redact-objects.js");
   if (options.snapshot) {
     const { readSnapshot } = await import("../collect/snapshot/read.js");
-    return redactState(await readSnapshot(options.snapshot));
+    return readSnapshot(options.snapshot);
   }
   const { collectLive } = await import("../collect/live/collect.js");
-  const collected = await collectLive({
+  return collectLive({
     kubeconfig: options.kubeconfig,
     context: options.context,
     inCluster: options.inCluster === true,
     requestTimeoutMs: options.requestTimeout * 1000,
     plan,
   });
-  return redactState(collected);
 }

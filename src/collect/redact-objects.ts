@@ -45,7 +45,10 @@ export function redactObject(object: KubeObject): void {
   redactPodSpec(object.spec?.jobTemplate?.spec?.template?.spec);
 }
 
-/** Masks credentials in every object of a state and drops any Secret that reached it. */
+/**
+ * Masks credentials in every object of a state and drops any Secret that reached it. Both collectors
+ * call it, so snapshots, models and reports only ever see masked values.
+ */
 export function redactState(state: CollectedState): CollectedState {
   const objects = state.objects.filter((object) => object.kind !== "Secret");
   for (const object of objects) redactObject(object);

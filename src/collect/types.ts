@@ -3,7 +3,7 @@ import type { KubeObject } from "../model/kube.js";
 /** Version tag of the snapshot document written by `meshproof snapshot` and read back by `verify`. */
 export const SNAPSHOT_FORMAT = "meshproof.dev/snapshot/v1";
 
-/** Why a piece of cluster data could not be read. Collection errors are data, never exceptions. */
+/** Reason a piece of cluster data could not be read. Collection errors are data, never exceptions. */
 export type CollectionFailureReason =
   | "forbidden"
   | "not-found"
@@ -16,7 +16,7 @@ export type CollectionFailureReason =
 
 /** A resource or live endpoint that could not be read, so checks that need it become unknown. */
 export interface CollectionIssue {
-  /** What was being read: a resource (`pods`, `peerauthentications.security.istio.io`) or an evidence source (`spire-server`, `envoy-admin`). */
+  /** Source that was being read: a resource (`pods`, `peerauthentications.security.istio.io`) or an evidence source (`spire-server`, `envoy-admin`). */
   resource: string;
   namespace?: string;
   reason: CollectionFailureReason;
@@ -89,7 +89,7 @@ export interface ServedCertificateEvidence extends EvidenceBase {
   namespace: string;
   /** `Kind namespace/name` of the workload this pod stands for. */
   workload: string;
-  /** Leaf first, as Envoy's `default` secret holds it. */
+  /** Certificate chain, leaf first, in the order of Envoy's `default` secret. */
   chain: ParsedCertificate[];
   /** The `ROOTCA` validation context kind: SPIFFE validator (SPIRE) or trusted_ca (istiod). */
   validationContext?: "spiffe-validator" | "trusted-ca" | "none";
@@ -139,7 +139,7 @@ export interface DuplicateObject {
   keptFile: string;
 }
 
-/** What the reader saw in its input, reported so a user can trust or question the run. */
+/** Summary of the reader's input, reported so a user can trust or question the run. */
 export interface InputReport {
   files: string[];
   objectsByKind: Record<string, number>;

@@ -217,7 +217,7 @@ function compareProbes(before: RunResult, after: RunResult, report: DiffReport):
         subject: `Probe ${name}`,
         before: probeText(was),
         after: probeText(now),
-        message: `${now.url} answered ${probeText(now)}, expected ${now.expectedStatus} (was ${probeText(was)})`,
+        message: `${now.url} returned ${probeText(now)}, expected ${now.expectedStatus} (was ${probeText(was)})`,
       });
     } else if (!probeOk(was) && probeOk(now)) {
       report.improvements.push({
@@ -225,7 +225,7 @@ function compareProbes(before: RunResult, after: RunResult, report: DiffReport):
         subject: `Probe ${name}`,
         before: probeText(was),
         after: probeText(now),
-        message: `${now.url} answers ${probeText(now)} again`,
+        message: `${now.url} returns ${probeText(now)} again`,
       });
     }
   }

@@ -39,7 +39,7 @@ export interface PodView {
   /** A waiting reason such as CrashLoopBackOff on any container, proxy included. */
   waitingReason?: string;
   hostNetwork: boolean;
-  /** What the injector would do with this pod's labels if it were created now. */
+  /** Injector decision for this pod's labels if the pod were created now. */
   injection: InjectionDecision;
 }
 
@@ -58,7 +58,7 @@ export interface WorkloadView {
   /** native or classic when every pod has that kind, none when no pod has a sidecar, mixed otherwise. */
   sidecarKind: SidecarKind | "mixed";
   meshed: boolean;
-  /** What the injector would do with a pod recreated from the template now. */
+  /** Injector decision for a pod recreated from the template now. */
   injectionOnRestart?: InjectionDecision;
 }
 
@@ -141,8 +141,8 @@ export class ClusterModel {
       named.set(object.metadata.name, object);
     }
 
-    // A capture time recorded in the input wins; a time stated in the plan beats one inferred from
-    // the newest object timestamp, which is only a lower bound on when the snapshot was taken.
+    // A capture time recorded in the input wins. A time stated in the plan beats one inferred from
+    // the newest object timestamp, because that is only a lower bound on when the snapshot was taken.
     const recorded = state.capturedAt && state.capturedAtSource !== "newest-object-timestamp";
     const capture = recorded
       ? { at: state.capturedAt as string, source: state.capturedAtSource ?? "snapshot-file" }
@@ -258,7 +258,7 @@ export class ClusterModel {
     return this.workloads.filter((workload) => workload.meshed);
   }
 
-  /** The effective PeerAuthentication of a pod, computed once. */
+  /** Returns the effective PeerAuthentication of a pod, computed once. */
   effectiveMtls(pod: PodView): EffectiveMtls {
     this.stats.lookups++;
     let effective = this.effectiveMtlsCache.get(pod);
@@ -327,8 +327,8 @@ export class ClusterModel {
   }
 
   /**
-   * What the injector would decide for a template in a namespace. Calls with the same inputs share
-   * one decision object, because a cluster has a few distinct inputs and tens of thousands of pods.
+   * Decides injection for a template in a namespace. Calls with the same inputs share one decision
+   * object, because a cluster has a few distinct inputs and tens of thousands of pods.
    */
   decideInjection(
     namespace: string,
@@ -452,7 +452,9 @@ export class ClusterModel {
     for (const workload of this.workloads) {
       const kinds = new Set(workload.pods.map((pod) => pod.sidecar.kind));
       workload.meshed = workload.pods.some((pod) => pod.sidecar.kind !== "none");
-      workload.sidecarKind = kinds.size === 1 ? [...kinds][0]! : kinds.size === 0 ? "none" : "mixed";
+      if (kinds.size === 0) workload.sidecarKind = "none";
+      else if (kinds.size === 1) workload.sidecarKind = [...kinds][0]!;
+      else workload.sidecarKind = "mixed";
       const podServiceAccount = workload.pods[0]?.serviceAccount;
       workload.serviceAccount =
         workload.template?.spec.serviceAccountName ??
@@ -566,5 +568,3 @@ export function modelOptionsFromPlan(plan: RolloutPlan | undefined): ModelOption
 export function buildModel(state: CollectedState, plan: RolloutPlan | undefined): ClusterModel {
   return new ClusterModel(state, modelOptionsFromPlan(plan));
 }
-
-export { imageTag };

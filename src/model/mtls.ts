@@ -38,15 +38,16 @@ export function byAge(a: KubeObject, b: KubeObject): number {
   if (timeA !== timeB) return timeA < timeB ? -1 : 1;
   const keyA = `${a.metadata.namespace}/${a.metadata.name}`;
   const keyB = `${b.metadata.namespace}/${b.metadata.name}`;
-  return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
+  if (keyA === keyB) return 0;
+  return keyA < keyB ? -1 : 1;
 }
 
 /**
- * Composes the effective PeerAuthentication for one workload, as istiod 1.23 does: mesh policy
- * (root namespace, no selector), then namespace policy, then the workload policy whose selector
- * matches; the oldest wins within a level; an UNSET or absent mode inherits; portLevelMtls counts
- * only on the workload policy, keyed by container port. A selector policy in the root namespace is
- * ignored.
+ * Composes the effective PeerAuthentication for one workload, as istiod 1.23 does. The mesh policy
+ * (root namespace, no selector) applies first, then the namespace policy, then the workload policy
+ * whose selector matches. The oldest wins within a level, and an UNSET or absent mode inherits.
+ * portLevelMtls counts only on the workload policy, keyed by container port. A selector policy in
+ * the root namespace is ignored.
  *
  * `policies` are the PeerAuthentications of the root namespace and the workload's namespace (others
  * are ignored, so passing all is safe).
@@ -124,7 +125,7 @@ export function composePeerAuthentication(
   };
 }
 
-/** The mode on one container port: a port-level setting, else the workload mode. */
+/** Returns the mode on one container port: a port-level setting, else the workload mode. */
 export function modeOnPort(effective: EffectiveMtls, port: number): MtlsMode {
   return effective.ports[port] ?? effective.mode;
 }

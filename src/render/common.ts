@@ -7,6 +7,7 @@ import {
   type Verdict,
 } from "../checks/types.js";
 import type { RunResult, StateBanner, SummaryGroups } from "../run/result.js";
+import { plural } from "../text.js";
 
 /** Verdicts a reader has to look at: everything except pass, skip and waived. */
 export const ATTENTION_VERDICTS: ReadonlySet<Verdict> = new Set(["warn", "fail", "info", "unknown"]);
@@ -95,11 +96,6 @@ export function groupChecksByCategory(result: RunResult): CategoryGroup[] {
       checks: result.checks.filter((item) => item.category === category),
     }))
     .filter((group) => group.checks.length > 0);
-}
-
-/** Formats a count with its noun, e.g. `1 outage`, `2 outages`, `2 canaries` with `pluralForm` "canaries". */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
 }
 
 /**
@@ -219,3 +215,5 @@ export function escapeControlCharacters(value: string): string {
     },
   );
 }
+
+export { plural };

@@ -2,7 +2,7 @@ import type { ClusterModel } from "../model/cluster.js";
 import type { KubeObject } from "../model/kube.js";
 import { objectSubject } from "../model/kube.js";
 
-/** What is meshed and which mesh policies exist: the state a diff compares across a window. */
+/** Meshed workloads, mesh policies and probe results: the state a diff compares across a window. */
 export interface MeshInventory {
   /** Workloads with at least one sidecar in either run, by subject. */
   workloads: Record<string, { sidecar: string; podsMeshed: number; pods: number; ready: boolean }>;
@@ -14,13 +14,16 @@ export interface MeshInventory {
 
 const POLICY_KINDS = ["PeerAuthentication", "AuthorizationPolicy", "DestinationRule", "ServiceEntry", "Sidecar"];
 
+function byKey([a]: [string, unknown], [b]: [string, unknown]): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
 /** JSON with object keys sorted, so equal specs compare equal whatever the key order in the input. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_, item) =>
     item && typeof item === "object" && !Array.isArray(item)
-      ? Object.fromEntries(
-          Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
+      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(byKey))
       : item,
   );
 }

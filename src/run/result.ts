@@ -12,8 +12,8 @@ export interface StateBanner {
   appServicesMeshed: number;
   canariesMeshed: number;
   /**
-   * Outages: regressions against the pre-window baseline when one was given; otherwise what this
-   * run observes (failing probes, meshed workloads not ready, failures caused by the rollout).
+   * Outage count. With a pre-window baseline it counts what is broken now and was not then. Without
+   * one it counts what this run observes: failing probes, meshed workloads not ready, failures caused by the rollout.
    */
   outages: number;
   outageSubjects: string[];
@@ -27,7 +27,7 @@ export interface StateBanner {
   plannedMtlsMode?: string;
   /** The plan's next phases, in order: what is paused. */
   pausedBefore: string[];
-  /** What the next step waits on (gate findings), when gates ran. */
+  /** Blocking gate findings the next step waits on, when gates ran. */
   nextStepWaitsOn?: string[];
 }
 
@@ -56,11 +56,21 @@ export interface RunResult {
   /** Verdicts of the checks of the cluster as it is now; phase gates are counted in `gates`. */
   counts: Record<Verdict, number>;
   /** One decision per next phase of the plan. A NO-GO does not make `verify` fail. */
-  gates: Array<{ checkId: string; phase: string; decision: "GO" | "NO-GO" | "UNDECIDED" | "SKIPPED" }>;
+  gates: Array<{ checkId: string; phase: string; decision: GateDecision }>;
   categories: CheckCategory[];
   checks: CheckResult[];
-  /** What is meshed and which policies exist, for diffs across a window. */
+  /** Meshed workloads and mesh policies, for diffs across a window. */
   mesh: MeshInventory;
   input: InputReport;
   collectionIssues: CollectionIssue[];
+}
+
+export type GateDecision = "GO" | "NO-GO" | "UNDECIDED" | "SKIPPED";
+
+/** Maps a gate check's verdict to its decision: only pass is GO, and anything unsettled is UNDECIDED. */
+export function gateDecision(check: CheckResult): GateDecision {
+  if (check.verdict === "pass") return "GO";
+  if (check.verdict === "fail") return "NO-GO";
+  if (check.verdict === "skip") return "SKIPPED";
+  return "UNDECIDED";
 }

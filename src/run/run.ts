@@ -15,7 +15,7 @@ import type { RolloutPlan } from "../plan/schema.js";
 import { TOOL_VERSION } from "../version.js";
 import { buildBanner, buildSummary } from "./banner.js";
 import { buildInventory } from "./inventory.js";
-import { RUN_RESULT_FORMAT, type RunResult } from "./result.js";
+import { gateDecision, RUN_RESULT_FORMAT, type RunResult } from "./result.js";
 import { WaiverApplier, type WaiverSet } from "./waivers.js";
 
 export interface RunOptions {
@@ -149,12 +149,4 @@ export function runCheck(
       evidence: [],
     };
   }
-}
-
-/** Maps a gate check's verdict to its decision: only pass is GO, and anything unsettled is UNDECIDED. */
-export function gateDecision(check: CheckResult): "GO" | "NO-GO" | "UNDECIDED" | "SKIPPED" {
-  if (check.verdict === "pass") return "GO";
-  if (check.verdict === "fail") return "NO-GO";
-  if (check.verdict === "skip") return "SKIPPED";
-  return "UNDECIDED";
 }

@@ -73,14 +73,14 @@ describe("MP-PROBE-01", () => {
     assert.match(result.findings[0]?.message ?? "", /HTTP 503, expected 200/);
   });
 
-  it("fails a probe that got no answer", () => {
+  it("fails a probe without response", () => {
     const model = modelOf([], undefined, {
       live: true,
       evidence: [recorded("kernel", undefined, "timed out after 10 s"), recorded("keycloak", 302)],
     });
     const result = runCheck(check, model, plan({ probes }));
     assert.equal(result.findings[0]?.verdict, "fail");
-    assert.match(result.findings[0]?.message ?? "", /got no answer after 3 attempts: timed out after 10 s/);
+    assert.match(result.findings[0]?.message ?? "", /received no response after 3 attempts: timed out after 10 s/);
   });
 
   it("is unknown when a live run recorded nothing", () => {

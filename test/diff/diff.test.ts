@@ -34,7 +34,7 @@ function probe(name: string, url: string, expectedStatus: number, status: number
   };
 }
 
-/** The example as a live run would have recorded it, with probe results. */
+/** Reads the example as a live run would have recorded it, with probe results. */
 async function recordedExample(statuses: Record<string, number>): Promise<CollectedState> {
   const plan = await loadPlan(PLAN);
   const state = await readSnapshot(join(repo, "examples/snapshot"));
@@ -90,7 +90,7 @@ describe("meshproof diff", () => {
     assert.match(run.stdout, /Deployment sre\/roof lost its sidecar/);
     assert.match(
       run.stdout,
-      /Probe mdm-kernel-public: https:\/\/kernel\.example\.com\/healthz answered HTTP 503, expected 200 \(was HTTP 200\)/,
+      /Probe mdm-kernel-public: https:\/\/kernel\.example\.com\/healthz returned HTTP 503, expected 200 \(was HTTP 200\)/,
     );
   });
 

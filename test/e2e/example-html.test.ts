@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { CATEGORY_TITLES } from "../../src/checks/types.js";
 import { redactState } from "../../src/collect/redact-objects.js";
 import { readSnapshot } from "../../src/collect/snapshot/read.js";
@@ -10,16 +10,14 @@ import { loadPlan } from "../../src/plan/load.js";
 import { renderHtml } from "../../src/render/html.js";
 import type { RunResult } from "../../src/run/result.js";
 import { runVerification } from "../../src/run/run.js";
+import { chromiumSkip, launchChromium } from "../support/chromium.js";
 
 const repo = resolve(import.meta.dirname, "../..");
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(repo, "test-output/screenshots");
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `Chromium is not installed at ${CHROMIUM}; install the Debian chromium package`;
+const skip = chromiumSkip;
 
-/** The example, verified, with markup planted in a cluster string: the mesh config's trust domain. */
+/** Verifies the example, optionally with markup planted in a cluster string: the mesh config's trust domain. */
 async function exampleResult(hostile: boolean): Promise<RunResult> {
   const state = redactState(await readSnapshot(join(repo, "examples/snapshot")));
   if (hostile) {
@@ -36,19 +34,7 @@ describe("example HTML report in Chromium", { skip }, () => {
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,18 +1,16 @@
 import * as assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { groupChecksByCategory } from "../../src/render/common.js";
 import { renderHtml } from "../../src/render/html.js";
 import { renderJunit } from "../../src/render/junit.js";
 import { fixtureRunResult, HOSTILE_PWNED_IMG, HOSTILE_PWNED_SCRIPT, HOSTILE_SCRIPT } from "../fixtures/run-result.js";
+import { chromiumSkip, launchChromium } from "../support/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT_DIR = new URL("../../test-output/", import.meta.url);
 const SCREENSHOT_DIR = new URL("screenshots/", OUTPUT_DIR);
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `Chromium is not installed at ${CHROMIUM}; install the Debian chromium package to run this test`;
+const skip = chromiumSkip;
 
 interface PageWatch {
   page: Page;
@@ -55,19 +53,7 @@ describe("html report in Chromium", { skip }, () => {
 
   before(async () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

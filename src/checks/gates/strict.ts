@@ -107,7 +107,7 @@ export function strictGate(context: CheckContext, _phase: PlanPhase): GateParts 
       .map((finding) => referenced("MP-MTLS-04", finding)),
   );
 
-  // Waived findings stay listed, as waived, so the gate shows what was accepted and by whom.
+  // Waived findings stay listed, as waived, so the gate shows what was accepted and by which owner.
   // AUTHZ-02, and AUTHZ-01 for the record: principals that never match block; shared identities need a sign-off.
   const identity = resultOf(context, "MP-AUTHZ-01")?.findings ?? [
     ...judgeIdentities(model, plan),

@@ -2,6 +2,7 @@ import { ExitCode, UserError } from "../../errors.js";
 import type { KubeObject } from "../../model/kube.js";
 import type { RolloutPlan } from "../../plan/schema.js";
 import { COLLECTED_KINDS, resourceName } from "../kinds.js";
+import { redactState } from "../redact-objects.js";
 import {
   type CollectedState,
   type CollectionIssue,
@@ -112,7 +113,7 @@ export async function collectLive(options: LiveCollectOptions = {}): Promise<Col
   const objectsByKind: Record<string, number> = {};
   for (const object of objects) objectsByKind[object.kind] = (objectsByKind[object.kind] ?? 0) + 1;
 
-  return {
+  return redactState({
     format: SNAPSHOT_FORMAT,
     source: { type: "live", description: `${target.context} (${target.server})` },
     capturedAt: context.clock().toISOString(),
@@ -123,7 +124,7 @@ export async function collectLive(options: LiveCollectOptions = {}): Promise<Col
     evidence,
     collectionIssues: issues,
     input: { ...emptyInputReport(), objectsByKind, secretsDropped },
-  };
+  });
 }
 
 /**

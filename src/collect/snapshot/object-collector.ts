@@ -228,7 +228,7 @@ export class ObjectCollector {
   }
 }
 
-/** The map stored under `key`, created empty when absent. */
+/** Returns the map stored under `key`, creating an empty one when absent. */
 function childMap<V>(parent: Map<string, Map<string, V>>, key: string): Map<string, V> {
   let child = parent.get(key);
   if (child === undefined) {

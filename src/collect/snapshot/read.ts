@@ -2,6 +2,8 @@ import type { Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import * as path from "node:path";
 import { UserError } from "../../errors.js";
+import { plural } from "../../text.js";
+import { redactState } from "../redact-objects.js";
 import { type CollectedState, SNAPSHOT_FORMAT } from "../types.js";
 import { newestObjectTimestamp } from "./capture-time.js";
 import { type ParsedDocument, parseDocuments } from "./documents.js";
@@ -52,7 +54,7 @@ export async function readSnapshot(inputPath: string): Promise<CollectedState> {
   if (collector.objects.length === 0 && collector.snapshotDocuments === 0) {
     throw noObjectsError(inputPath, isFolder, collector);
   }
-  return buildState(inputPath, snapshotFiles === files.length, collector);
+  return redactState(buildState(inputPath, snapshotFiles === files.length, collector));
 }
 
 /**
@@ -117,10 +119,6 @@ function noObjectsError(inputPath: string, isFolder: boolean, collector: ObjectC
     message += ` First skipped: ${where} (${first.reason}).`;
   }
   return new UserError(`${message} ${ACCEPTED_INPUT_HINT}`);
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 function buildState(inputPath: string, onlySnapshots: boolean, collector: ObjectCollector): CollectedState {

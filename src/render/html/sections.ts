@@ -1,6 +1,6 @@
 import type { CheckResult, Evidence, Finding, Verdict } from "../../checks/types.js";
 import { worstVerdict } from "../../checks/types.js";
-import type { RunResult } from "../../run/result.js";
+import { gateDecision, type RunResult } from "../../run/result.js";
 import {
   bannerParts,
   type CategoryGroup,
@@ -25,12 +25,10 @@ function badge(verdict: Verdict | undefined, label?: string): SafeHtml {
   return html`<span class="badge ${verdictClass(verdict)}">${label ?? verdictLabel(verdict)}</span>`;
 }
 
-/** A gate's badge reads as its decision (GO, NO-GO, UNDECIDED), because a gate judges the next phase. */
-function gateLabel(verdict: Verdict | undefined): string {
-  if (verdict === "pass") return "✔ GO";
-  if (verdict === "fail") return "✖ NO-GO";
-  if (verdict === "skip") return "SKIPPED";
-  return "? UNDECIDED";
+/** Formats a gate's badge text from its decision (GO, NO-GO, UNDECIDED), because a gate judges the next phase. */
+function gateLabel(check: CheckResult): string {
+  const decision = gateDecision(check);
+  return decision === "SKIPPED" ? decision : `${verdictLabel(DECISION_VERDICTS[decision]).split(" ")[0]} ${decision}`;
 }
 
 function list(items: readonly string[]): SafeHtml {
@@ -150,7 +148,7 @@ function renderCheck(item: CheckResult, evidenceLines: number): SafeHtml {
   }
 
   return html`<article class="check ${verdictClass(item.verdict)}" id="${checkAnchor(item.id)}">
-<div class="check-head">${item.category === "phase-gates" ? badge(item.verdict, gateLabel(item.verdict)) : badge(item.verdict)} <code class="check-id">${item.id}</code> <h3>${item.title}</h3></div>
+<div class="check-head">${item.category === "phase-gates" ? badge(item.verdict, gateLabel(item)) : badge(item.verdict)} <code class="check-id">${item.id}</code> <h3>${item.title}</h3></div>
 <p class="summary">${item.summary}</p>
 ${item.proves ? html`<p><strong>Proves:</strong> ${item.proves}</p>` : ""}
 ${item.reads.length > 0 ? html`<p class="muted"><strong>Reads:</strong> ${item.reads.join(", ")}</p>` : ""}
@@ -169,7 +167,8 @@ ${group.checks.map((item) => renderCheck(item, evidenceLines))}
 export function renderContents(groups: CategoryGroup[]): SafeHtml {
   const items = groups.map((group) => {
     const verdict = worstVerdict(group.checks.map((item) => item.verdict));
-    const label = group.category === "phase-gates" ? gateLabel(verdict) : undefined;
+    const worst = group.checks.find((item) => item.verdict === verdict);
+    const label = group.category === "phase-gates" && worst ? gateLabel(worst) : undefined;
     return html`<li><a href="#category-${group.category}">${group.title}</a> ${badge(verdict, label)}</li>`;
   });
   return html`<nav aria-label="Categories"><ul class="toc">${items}</ul></nav>`;
